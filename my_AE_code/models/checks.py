@@ -1,0 +1,115 @@
+"""Clear errors for bad constructor arguments and bad training data.
+
+Each message says what is wrong and what to change: a reader editing
+hyperparameters in a notebook cell should not have to decode a shape error
+from deep inside Keras.
+"""
+
+import math
+import numbers
+
+import numpy as np
+
+from my_AE_code.models.layers import ACTIVATIONS, encoder_output_shape
+
+
+def _check_positive_int(name, value):
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{name} must be an integer, got {value!r} ({type(value).__name__}).")
+    if value < 1:
+        raise ValueError(f"{name} must be at least 1, got {value}.")
+
+
+def _check_conv_lists(prefix, names, lists):
+    for name, values in zip(names, lists):
+        if not isinstance(values, (list, tuple)) or not values:
+            raise TypeError(f"{name} must be a non-empty list (one entry per layer), got {values!r}.")
+        for value in values:
+            _check_positive_int(f"every entry of {name}", value)
+    lengths = [len(values) for values in lists]
+    if len(set(lengths)) > 1:
+        listing = ", ".join(f"{name} has {n}" for name, n in zip(names, lengths))
+        raise ValueError(f"The {prefix} lists must have the same length, one entry per layer, "
+                         f"but {listing}. Give every layer a filter count, a kernel size and a stride.")
+
+
+def check_architecture(input_dim, encoder_conv_filters, encoder_conv_kernel_size,
+                       encoder_conv_strides, decoder_conv_t_filters, decoder_conv_t_kernel_size,
+                       decoder_conv_t_strides, z_dim, act, enc_dense_units):
+    """Validate the parameters the AE and the VAE share."""
+    if not isinstance(input_dim, (list, tuple)) or len(input_dim) != 3:
+        raise ValueError(f"input_dim must be (height, width, channels), e.g. (28, 28, 1), "
+                         f"got {input_dim!r}.")
+    for value in input_dim:
+        _check_positive_int("every entry of input_dim", value)
+    _check_conv_lists("encoder", ("encoder_conv_filters", "encoder_conv_kernel_size",
+                                  "encoder_conv_strides"),
+                      (encoder_conv_filters, encoder_conv_kernel_size, encoder_conv_strides))
+    _check_conv_lists("decoder", ("decoder_conv_t_filters", "decoder_conv_t_kernel_size",
+                                  "decoder_conv_t_strides"),
+                      (decoder_conv_t_filters, decoder_conv_t_kernel_size, decoder_conv_t_strides))
+    _check_positive_int("z_dim", z_dim)
+    if act not in ACTIVATIONS:
+        raise ValueError(f"act={act!r} is unknown: use 0 (LeakyReLU), 1 (ReLU) or 2 (SELU with "
+                         f"AlphaDropout).")
+    if enc_dense_units is not None:
+        _check_positive_int("enc_dense_units", enc_dense_units)
+
+    height, width, _ = encoder_output_shape(input_dim, encoder_conv_filters, encoder_conv_strides)
+    upscale = math.prod(decoder_conv_t_strides)
+    decoded = (height * upscale, width * upscale, decoder_conv_t_filters[-1])
+    if decoded != tuple(input_dim):
+        raise ValueError(
+            f"The decoder would make images of shape {decoded}, but input_dim is {tuple(input_dim)}. "
+            f"The product of decoder_conv_t_strides must undo encoder_conv_strides, and the last "
+            f"entry of decoder_conv_t_filters must equal the number of channels ({input_dim[2]}).")
+
+
+def check_vae_loss(solution_type, fact, strategies):
+    """Validate the parameters that only the VAE has."""
+    if solution_type not in strategies:
+        raise ValueError(f"solution_type={solution_type!r} is unknown: use 0 (KL layer in the "
+                         f"Encoder), 1 (mu/log_var as outputs), 2 (model loss) or 3 (train_step).")
+    if isinstance(fact, bool) or not isinstance(fact, numbers.Real) or not math.isfinite(fact):
+        raise TypeError(f"fact must be a finite number, got {fact!r}.")
+    if fact < 0:
+        raise ValueError(f"fact={fact} is negative: a negative KL weight rewards spreading the "
+                         f"latent points apart. Use fact >= 0 (about 1e-3 for solution_type 0-2 "
+                         f"on MNIST, about 5 for solution_type 3 on CelebA).")
+
+
+def check_images(x, input_dim, name="x_train"):
+    """Shape, type, range and NaN checks for training data given as an array."""
+    if not hasattr(x, "shape") or not hasattr(x, "dtype"):
+        raise TypeError(f"{name} must be a numpy array or a tf.data.Dataset, got {type(x).__name__}.")
+    x = np.asarray(x)
+    if tuple(x.shape[1:]) != tuple(input_dim):
+        hint = ""
+        if tuple(x.shape[1:]) == tuple(input_dim[:2]) and input_dim[2] == 1:
+            hint = f" Add the channel axis with {name}[..., None]."
+        raise ValueError(f"{name} holds images of shape {tuple(x.shape[1:])}, but the model was "
+                         f"built for input_dim={tuple(input_dim)}.{hint}")
+    if not np.issubdtype(x.dtype, np.number):
+        raise TypeError(f"{name} must hold numbers, got dtype {x.dtype}.")
+    if np.issubdtype(x.dtype, np.floating):
+        n_bad = int(np.count_nonzero(np.isnan(x)))
+        if n_bad:
+            first = int(np.argwhere(np.isnan(x))[0][0])
+            raise ValueError(f"{name} contains {n_bad} NaN values (the first in image {first}): "
+                             f"drop or repair those images before training.")
+    low, high = float(x.min()), float(x.max())
+    if low < 0 or high > 1:
+        raise ValueError(f"{name} has values in [{low:g}, {high:g}], but binary cross-entropy "
+                         f"needs pixels in [0, 1]: divide 8-bit images by 255.")
+
+
+def check_dataset(dataset, input_dim, name="x_train"):
+    """Shape check for a tf.data.Dataset of image batches (or (images, ...) tuples)."""
+    spec = dataset.element_spec
+    if isinstance(spec, tuple):
+        spec = spec[0]
+    shape = tuple(spec.shape[1:])
+    if len(shape) != 3 or any(a is not None and a != b for a, b in zip(shape, input_dim)):
+        raise ValueError(f"{name} yields batches of images of shape {shape}, but the model was "
+                         f"built for input_dim={tuple(input_dim)}. Batch the dataset and make "
+                         f"sure each image has that shape.")

@@ -1,0 +1,251 @@
+"""The four ways of handling the KL loss (``solution_type`` 0 to 3), one unit each.
+
+Every strategy receives the same Encoder (x -> z, mu, log_var) and Decoder
+(z -> image) and turns them into a trainable Keras model. They differ only
+in where the KL loss enters training:
+
+==  =======================  ====================================================
+0   Encoder layer (post V)   a layer after mu/log_var calls ``add_loss``
+1   transfer (post VI)       mu and log_var are extra model outputs with own losses
+2   model loss (post VII)    the model itself adds the KL loss in ``call``
+3   train_step (post VIII)   a hand-written ``train_step`` with ``GradientTape``
+==  =======================  ====================================================
+
+Strategies 0-2 use the mean convention for ``fact``, strategy 3 the sum
+convention (see `my_AE_code.models.losses`). All four log ``loss`` (total),
+``reco_loss`` and ``kl_loss``; strategy 1 also logs its two KL parts as
+``mu_loss`` and ``log_var_loss``.
+"""
+
+import keras
+import tensorflow as tf
+from keras import ops
+
+from my_AE_code.models.losses import kl_loss_mean, kl_loss_sum, reco_loss_sum
+
+
+class KLStrategy:
+    """What each strategy provides to `MyVariationalAutoencoder`."""
+
+    solution_type: int
+    #: Only strategy 0 needs the Encoder to contain a KL layer.
+    kl_layer_in_encoder = False
+
+    def __init__(self, fact, z_dim):
+        self.fact = fact
+        self.z_dim = z_dim
+
+    def build_model(self, encoder, decoder):
+        """The full VAE as a Keras model (built, ready to compile)."""
+        raise NotImplementedError
+
+    def compile(self, model, optimizer):
+        model.compile(optimizer=optimizer, loss=keras.losses.BinaryCrossentropy())
+
+    def targets(self, x):
+        """The ``y`` that ``fit`` needs for a batch ``x`` (None: no targets)."""
+        return x
+
+
+def _vae_input(encoder):
+    return keras.Input(shape=encoder.input_shape[1:], name="vae_input")
+
+
+class _LogsAddedKL:
+    """Mixin for models whose KL loss arrives through ``add_loss``: log it apart from the BCE.
+
+    Keras adds every ``add_loss`` term to the compiled loss and logs only the
+    sum. Splitting them here gives readable ``reco_loss`` and ``kl_loss``.
+    It is a plain class, not a ``keras.Model``: Keras rewrites the base
+    classes of a functional Model subclass, which must not reach the
+    subclassed model of strategy 2.
+    """
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.reco_loss_tracker = keras.metrics.Mean(name="reco_loss")
+        self.kl_loss_tracker = keras.metrics.Mean(name="kl_loss")
+
+    def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
+        total = super().compute_loss(x, y, y_pred, sample_weight, training)
+        kl = ops.sum(self.losses)
+        self.kl_loss_tracker.update_state(kl)
+        self.reco_loss_tracker.update_state(total - kl)
+        return total
+
+
+# --- solution_type 0: a KL layer in the Encoder (post V) ---------------------------------
+
+class _EncoderLayerVAE(_LogsAddedKL, keras.Model):
+    """Functional Encoder -> Decoder model; the KL loss comes from the Encoder's layer."""
+
+
+class EncoderLayerKL(KLStrategy):
+    """The Encoder's `KLLossLayer` adds the KL loss; the model is plain Encoder -> Decoder.
+
+    Fastest and most Keras-like: the loss sits right next to the tensors it
+    depends on, and compile/fit work unchanged with a BCE loss.
+    """
+
+    solution_type = 0
+    kl_layer_in_encoder = True
+
+    def build_model(self, encoder, decoder):
+        x = _vae_input(encoder)
+        z, _, _ = encoder(x)
+        return _EncoderLayerVAE(x, decoder(z), name="vae")
+
+
+# --- solution_type 1: mu and log_var transferred to the output (post VI) ------------------
+
+def _mu_loss(fact):
+    def mu_loss(y_true, y_pred):
+        """The mu part of the KL loss; y_true is a dummy Keras insists on."""
+        return fact * ops.mean(ops.square(y_pred), axis=-1)
+    return mu_loss
+
+
+def _log_var_loss(fact):
+    def log_var_loss(y_true, y_pred):
+        """The log_var part of the KL loss; y_true is a dummy Keras insists on."""
+        return -fact * ops.mean(1.0 + y_pred - ops.exp(y_pred), axis=-1)
+    return log_var_loss
+
+
+class _TransferVAE(keras.Model):
+    """Multi-output VAE that also logs the sum of its two KL parts as ``kl_loss``."""
+
+    def __init__(self, *args, fact, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fact = fact
+        self.kl_loss_tracker = keras.metrics.Mean(name="kl_loss")
+
+    def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
+        total = super().compute_loss(x, y, y_pred, sample_weight, training)
+        self.kl_loss_tracker.update_state(kl_loss_mean(y_pred["mu"], y_pred["log_var"], self.fact))
+        return total
+
+
+class TransferKL(KLStrategy):
+    """mu and log_var leave the model as outputs, each with a standard ``loss(y_true, y_pred)``.
+
+    The post routed them through a multi-input Decoder; here they go straight
+    to the model's outputs, so ``decoder`` stays a plain z -> image model.
+    Keras needs a ``y_true`` for every output even though the KL parts ignore
+    it: `targets` makes zeros per batch, never an N x z_dim array.
+    """
+
+    solution_type = 1
+
+    def build_model(self, encoder, decoder):
+        x = _vae_input(encoder)
+        z, mu, log_var = encoder(x)
+        outputs = {"reco": decoder(z), "mu": mu, "log_var": log_var}
+        return _TransferVAE(x, outputs, fact=self.fact, name="vae")
+
+    def compile(self, model, optimizer):
+        model.compile(optimizer=optimizer, loss={
+            "reco": keras.losses.BinaryCrossentropy(),
+            "mu": _mu_loss(self.fact),
+            "log_var": _log_var_loss(self.fact),
+        })
+
+    def targets(self, x):
+        dummy = tf.zeros((tf.shape(x)[0], self.z_dim), dtype=x.dtype)
+        return {"reco": x, "mu": dummy, "log_var": dummy}
+
+
+# --- solution_type 2: the model adds the KL loss (post VII) -------------------------------
+
+class _ModelAddLossVAE(_LogsAddedKL, keras.Model):
+    """Keras 3 refuses ``model.add_loss`` on symbolic tensors; inside ``call`` it works."""
+
+    def __init__(self, encoder, decoder, fact, **kwargs):
+        super().__init__(**kwargs)
+        self.encoder = encoder
+        self.decoder = decoder
+        self.fact = fact
+
+    def call(self, x, training=False):
+        z, mu, log_var = self.encoder(x, training=training)
+        self.add_loss(kl_loss_mean(mu, log_var, self.fact))
+        return self.decoder(z, training=training)
+
+
+class ModelLossKL(KLStrategy):
+    """The KL loss belongs to the whole model, apart from the layer structure."""
+
+    solution_type = 2
+
+    def build_model(self, encoder, decoder):
+        model = _ModelAddLossVAE(encoder, decoder, self.fact, name="vae")
+        model(ops.zeros((1, *encoder.input_shape[1:])))  # creates the weights
+        return model
+
+
+# --- solution_type 3: own train_step with GradientTape (post VIII) ------------------------
+
+class _TrainStepVAE(keras.Model):
+    """A VAE that computes its losses itself; Keras only runs the loop."""
+
+    def __init__(self, encoder, decoder, fact, **kwargs):
+        super().__init__(**kwargs)
+        self.encoder = encoder
+        self.decoder = decoder
+        self.fact = fact
+        self.total_loss_tracker = keras.metrics.Mean(name="loss")
+        self.reco_loss_tracker = keras.metrics.Mean(name="reco_loss")
+        self.kl_loss_tracker = keras.metrics.Mean(name="kl_loss")
+
+    @property
+    def metrics(self):
+        return [self.total_loss_tracker, self.reco_loss_tracker, self.kl_loss_tracker]
+
+    def call(self, x, training=False):
+        z, _, _ = self.encoder(x, training=training)
+        return self.decoder(z, training=training)
+
+    def _compute_losses(self, x, training):
+        z, mu, log_var = self.encoder(x, training=training)
+        reco_loss = reco_loss_sum(x, self.decoder(z, training=training))
+        kl_loss = kl_loss_sum(mu, log_var, self.fact)
+        return reco_loss + kl_loss, reco_loss, kl_loss
+
+    def _track(self, total, reco_loss, kl_loss):
+        self.total_loss_tracker.update_state(total)
+        self.reco_loss_tracker.update_state(reco_loss)
+        self.kl_loss_tracker.update_state(kl_loss)
+        return {metric.name: metric.result() for metric in self.metrics}
+
+    def train_step(self, data):
+        x = data[0] if isinstance(data, tuple) else data
+        with tf.GradientTape() as tape:
+            total, reco_loss, kl_loss = self._compute_losses(x, training=True)
+        gradients = tape.gradient(total, self.trainable_weights)
+        self.optimizer.apply_gradients(zip(gradients, self.trainable_weights))
+        return self._track(total, reco_loss, kl_loss)
+
+    def test_step(self, data):
+        x = data[0] if isinstance(data, tuple) else data
+        return self._track(*self._compute_losses(x, training=False))
+
+
+class TrainStepKL(KLStrategy):
+    """Full control: losses in the sum convention, computed in ``train_step``."""
+
+    solution_type = 3
+
+    def build_model(self, encoder, decoder):
+        model = _TrainStepVAE(encoder, decoder, self.fact, name="vae")
+        model(ops.zeros((1, *encoder.input_shape[1:])))  # creates the weights
+        return model
+
+    def compile(self, model, optimizer):
+        model.compile(optimizer=optimizer)
+
+    def targets(self, x):
+        return None
+
+
+STRATEGIES = {strategy.solution_type: strategy
+              for strategy in (EncoderLayerKL, TransferKL, ModelLossKL, TrainStepKL)}

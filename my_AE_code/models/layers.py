@@ -1,0 +1,129 @@
+"""Building blocks shared by the AE and the VAE: conv stacks, sampling, the KL layer."""
+
+import math
+
+import keras
+import numpy as np
+from keras import layers, ops
+
+from my_AE_code.models.losses import kl_loss_mean
+
+#: ``act`` code -> (activation layer factory, kernel initializer, dropout layer class).
+#: SELU only self-normalises with LeCun-normal weights and AlphaDropout (Klambauer et al. 2017).
+ACTIVATIONS = {
+    0: (lambda name: layers.LeakyReLU(name=name), "glorot_uniform", layers.Dropout),
+    1: (lambda name: layers.ReLU(name=name), "glorot_uniform", layers.Dropout),
+    2: (lambda name: layers.Activation("selu", name=name), "lecun_normal", layers.AlphaDropout),
+}
+DROPOUT_RATE = 0.25
+
+
+def _activate(x, act, use_batch_norm, use_dropout, name):
+    """Batch norm (optional), activation, dropout (optional): the tail of every hidden layer."""
+    make_activation, _, dropout_class = ACTIVATIONS[act]
+    if use_batch_norm:
+        x = layers.BatchNormalization(name=f"{name}_bn")(x)
+    x = make_activation(f"{name}_act")(x)
+    if use_dropout:
+        x = dropout_class(DROPOUT_RATE, name=f"{name}_dropout")(x)
+    return x
+
+
+def encoder_body(x, filters, kernel_sizes, strides, act, use_batch_norm, use_dropout, dense_units=None):
+    """Conv2D stack, Flatten and the optional extra Dense layer of post XII.
+
+    Returns the flat feature tensor and the shape before flattening (the
+    decoder starts from that shape).
+    """
+    initializer = ACTIVATIONS[act][1]
+    for i, (n_filters, kernel, stride) in enumerate(zip(filters, kernel_sizes, strides)):
+        x = layers.Conv2D(n_filters, kernel, strides=stride, padding="same",
+                          kernel_initializer=initializer, name=f"encoder_conv_{i}")(x)
+        x = _activate(x, act, use_batch_norm, use_dropout, f"encoder_conv_{i}")
+    shape_before_flattening = tuple(x.shape[1:])
+    x = layers.Flatten(name="encoder_flatten")(x)
+    if dense_units:
+        x = layers.Dense(dense_units, kernel_initializer=initializer, name="encoder_dense")(x)
+        x = _activate(x, act, use_batch_norm=False, use_dropout=False, name="encoder_dense")
+    return x, shape_before_flattening
+
+
+def decoder_body(z, shape_before_flattening, filters, kernel_sizes, strides, act,
+                 use_batch_norm, use_dropout):
+    """Dense and Reshape back to the encoder's last feature map, then Conv2DTranspose layers.
+
+    The last layer has a sigmoid and no batch norm or dropout: its output is the
+    image, with pixel values in (0, 1) as binary cross-entropy needs.
+    """
+    initializer = ACTIVATIONS[act][1]
+    x = layers.Dense(int(np.prod(shape_before_flattening)), kernel_initializer=initializer,
+                     name="decoder_dense")(z)
+    x = layers.Reshape(shape_before_flattening, name="decoder_reshape")(x)
+    last = len(filters) - 1
+    for i, (n_filters, kernel, stride) in enumerate(zip(filters, kernel_sizes, strides)):
+        x = layers.Conv2DTranspose(n_filters, kernel, strides=stride, padding="same",
+                                   kernel_initializer=initializer if i < last else "glorot_uniform",
+                                   activation="sigmoid" if i == last else None,
+                                   name=f"decoder_conv_t_{i}")(x)
+        if i < last:
+            x = _activate(x, act, use_batch_norm, use_dropout, f"decoder_conv_t_{i}")
+    return x
+
+
+def encoder_output_shape(input_dim, filters, strides):
+    """Shape of the last conv feature map ('same' padding), without building a model."""
+    height, width = input_dim[0], input_dim[1]
+    for stride in strides:
+        height, width = math.ceil(height / stride), math.ceil(width / stride)
+    return (height, width, filters[-1])
+
+
+class Sampling(layers.Layer):
+    """The reparameterisation trick: z = mu + exp(log_var / 2) * eps * eps_factor.
+
+    eps ~ N(0, 1) is clipped element-wise to [-5, 5] (post XIII): rare huge
+    draws otherwise throw single points far out of the latent cloud.
+
+    ``eps_factor`` is a non-trainable variable, not a Python float. A float
+    would be frozen into the traced predict function the first time
+    ``predict`` runs (post XIV); a variable is read at every call, so switching
+    sampling off takes effect on the very next ``predict``.
+    """
+
+    EPS_CLIP = 5.0
+
+    def __init__(self, seed=None, **kwargs):
+        super().__init__(**kwargs)
+        self.seed = seed
+        self.seed_generator = keras.random.SeedGenerator(seed)
+        self.eps_factor = self.add_weight(name="eps_factor", shape=(), initializer="ones",
+                                          trainable=False)
+
+    def call(self, inputs):
+        mu, log_var = inputs
+        eps = keras.random.normal(ops.shape(mu), seed=self.seed_generator)
+        eps = ops.clip(eps, -self.EPS_CLIP, self.EPS_CLIP)
+        return mu + ops.exp(0.5 * log_var) * eps * ops.cast(self.eps_factor, mu.dtype)
+
+    def get_config(self):
+        return {**super().get_config(), "seed": self.seed}
+
+
+class KLLossLayer(layers.Layer):
+    """Strategy 0 (post V): add the KL loss right where mu and log_var are made.
+
+    It passes mu and log_var through unchanged; its only effect is
+    ``self.add_loss``, which Keras adds to the compiled reconstruction loss.
+    """
+
+    def __init__(self, fact, **kwargs):
+        super().__init__(**kwargs)
+        self.fact = fact
+
+    def call(self, inputs):
+        mu, log_var = inputs
+        self.add_loss(kl_loss_mean(mu, log_var, self.fact))
+        return mu, log_var
+
+    def get_config(self):
+        return {**super().get_config(), "fact": self.fact}

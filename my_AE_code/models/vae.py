@@ -1,0 +1,144 @@
+"""MyVariationalAutoencoder: the VAE of the posts, with four KL-loss strategies."""
+
+import keras
+import tensorflow as tf
+from keras import layers
+
+from my_AE_code.models.base import ConvAutoencoderBase
+from my_AE_code.models.checks import check_architecture, check_images, check_vae_loss
+from my_AE_code.models.kl_strategies import STRATEGIES
+from my_AE_code.models.layers import KLLossLayer, Sampling, decoder_body, encoder_body
+
+#: ``fact`` when none is given: a usual MNIST value in the mean convention
+#: (solution_type 0-2), the textbook ELBO in the sum convention (solution_type 3).
+DEFAULT_FACT = {0: 1e-3, 1: 1e-3, 2: 1e-3, 3: 1.0}
+
+
+class MyVariationalAutoencoder(ConvAutoencoderBase):
+    """Conv Encoder -> (mu, log_var) -> sampled z -> conv Decoder.
+
+    ``solution_type`` picks how the KL loss is handled (0: KL layer in the
+    Encoder, 1: mu/log_var as extra outputs, 2: model-level loss, 3: own
+    ``train_step``); see `my_AE_code.models.kl_strategies`.
+
+    ``fact`` weighs the KL loss against the reconstruction loss, in one of two
+    conventions (`my_AE_code.models.losses` has the formulas):
+
+    - solution_type 0, 1, 2: BCE averaged over pixels, KL =
+      ``-fact * mean(1 + log_var - mu**2 - exp(log_var))``; fact about 1e-3 on MNIST.
+    - solution_type 3: BCE summed over pixels, KL =
+      ``fact * -0.5 * sum(1 + log_var - mu**2 - exp(log_var))`` per image, both
+      averaged over the batch; fact about 5 on CelebA, 1e-5 for a "tiny KL" VAE.
+
+    ``enc_dense_units`` adds a Dense layer between Flatten and mu/log_var
+    (post XII), which cuts the Encoder's parameters sharply for big images.
+    """
+
+    def __init__(self, input_dim, encoder_conv_filters, encoder_conv_kernel_size,
+                 encoder_conv_strides, decoder_conv_t_filters, decoder_conv_t_kernel_size,
+                 decoder_conv_t_strides, z_dim, use_batch_norm=False, use_dropout=False, act=0,
+                 solution_type=0, fact=None, enc_dense_units=None, seed=None):
+        check_architecture(input_dim, encoder_conv_filters, encoder_conv_kernel_size,
+                           encoder_conv_strides, decoder_conv_t_filters, decoder_conv_t_kernel_size,
+                           decoder_conv_t_strides, z_dim, act, enc_dense_units)
+        if fact is None and solution_type in DEFAULT_FACT:
+            fact = DEFAULT_FACT[solution_type]
+        check_vae_loss(solution_type, fact, STRATEGIES)
+        super().__init__(
+            input_dim=tuple(input_dim), encoder_conv_filters=encoder_conv_filters,
+            encoder_conv_kernel_size=encoder_conv_kernel_size,
+            encoder_conv_strides=encoder_conv_strides, decoder_conv_t_filters=decoder_conv_t_filters,
+            decoder_conv_t_kernel_size=decoder_conv_t_kernel_size,
+            decoder_conv_t_strides=decoder_conv_t_strides, z_dim=z_dim,
+            use_batch_norm=use_batch_norm, use_dropout=use_dropout, act=act,
+            solution_type=solution_type, fact=float(fact), enc_dense_units=enc_dense_units,
+            seed=seed)
+
+    def _build(self):
+        self.strategy = STRATEGIES[self.solution_type](self.fact, self.z_dim)
+        self.encoder = self._build_encoder()
+        self.decoder = self._build_decoder()
+        self.model = self.strategy.build_model(self.encoder, self.decoder)
+
+    def _build_encoder(self):
+        encoder_input = keras.Input(shape=self.input_dim, name="encoder_input")
+        x, self._shape_before_flattening = encoder_body(
+            encoder_input, self.encoder_conv_filters, self.encoder_conv_kernel_size,
+            self.encoder_conv_strides, self.act, self.use_batch_norm, self.use_dropout,
+            self.enc_dense_units)
+        mu = layers.Dense(self.z_dim, name="mu")(x)
+        log_var = layers.Dense(self.z_dim, name="log_var")(x)
+        if self.strategy.kl_layer_in_encoder:
+            mu, log_var = KLLossLayer(self.fact, name="kl_loss")([mu, log_var])
+        self._sampling = Sampling(seed=self.seed, name="encoder_output")
+        z = self._sampling([mu, log_var])
+        return keras.Model(encoder_input, [z, mu, log_var], name="encoder")
+
+    def _build_decoder(self):
+        decoder_input = keras.Input(shape=(self.z_dim,), name="decoder_input")
+        image = decoder_body(decoder_input, self._shape_before_flattening,
+                             self.decoder_conv_t_filters, self.decoder_conv_t_kernel_size,
+                             self.decoder_conv_t_strides, self.act, self.use_batch_norm,
+                             self.use_dropout)
+        return keras.Model(decoder_input, image, name="decoder")
+
+    def _targets(self, x):
+        return self.strategy.targets(x)
+
+    # --- switching the sampling off and on (post XIV) ---------------------------------
+
+    @property
+    def enc_v_eps_factor(self):
+        """Factor on eps in the sampling: 1.0 samples around mu, 0.0 makes z equal mu."""
+        return float(self._sampling.eps_factor.numpy())
+
+    @enc_v_eps_factor.setter
+    def enc_v_eps_factor(self, value):
+        self._sampling.eps_factor.assign(float(value))
+
+    def set_enc_to_predict(self):
+        """z = mu from the next predict on; no recompiling needed (it is a variable)."""
+        self.enc_v_eps_factor = 0.0
+
+    def set_enc_to_train(self):
+        """Sample z around mu again, as training needs."""
+        self.enc_v_eps_factor = 1.0
+
+    # --- compile and train ------------------------------------------------------------
+
+    def compile_myVAE(self, learning_rate=0.0005):
+        """Adam with the loss setup of the chosen solution_type."""
+        self._compile(learning_rate, self.strategy.compile)
+
+    def train_myVAE(self, x_train, batch_size, epochs, initial_epoch=0, t_mu=None, t_logvar=None,
+                    callbacks=None, verbose="auto", validation_data=None, shuffle=True):
+        """Train on images: a numpy array, or a tf.data.Dataset that yields batches.
+
+        ``t_mu`` and ``t_logvar`` are post VI's dummy targets for solution_type 1.
+        They are accepted for readers of that post but never needed: without
+        them, zeros are made per batch instead of N x z_dim arrays.
+        """
+        targets = self._targets
+        if t_mu is not None or t_logvar is not None:
+            if self.solution_type != 1:
+                raise ValueError("t_mu and t_logvar are dummy targets for solution_type 1 only; "
+                                 f"this VAE has solution_type {self.solution_type}.")
+            x_train = self._with_dummy_targets(x_train, t_mu, t_logvar, batch_size, shuffle)
+            targets = None  # the dataset already yields complete (x, y) pairs
+        return self._fit(x_train, batch_size, epochs, initial_epoch, targets, callbacks, verbose,
+                         validation_data, shuffle)
+
+    def _with_dummy_targets(self, x_train, t_mu, t_logvar, batch_size, shuffle):
+        """Post VI's call: x with {reco: x, mu: t_mu, log_var: t_logvar}, as a dataset."""
+        if t_mu is None or t_logvar is None:
+            raise ValueError("Give both t_mu and t_logvar, or neither.")
+        for name, target in (("t_mu", t_mu), ("t_logvar", t_logvar)):
+            if tuple(target.shape) != (len(x_train), self.z_dim):
+                raise ValueError(f"{name} has shape {tuple(target.shape)}, but x_train needs "
+                                 f"({len(x_train)}, {self.z_dim}).")
+        check_images(x_train, self.params["input_dim"])
+        pairs = tf.data.Dataset.from_tensor_slices(
+            (x_train, {"reco": x_train, "mu": t_mu, "log_var": t_logvar}))
+        if shuffle:
+            pairs = pairs.shuffle(len(x_train))
+        return pairs.batch(batch_size)

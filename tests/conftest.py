@@ -1,0 +1,39 @@
+"""Shared fixtures: small MNIST-shaped data and the post-VI architecture."""
+
+import os
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import keras  # noqa: E402
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+
+MNIST_ARCH = dict(
+    input_dim=(28, 28, 1),
+    encoder_conv_filters=[32, 64, 128], encoder_conv_kernel_size=[3, 3, 3],
+    encoder_conv_strides=[1, 2, 2],
+    decoder_conv_t_filters=[64, 32, 1], decoder_conv_t_kernel_size=[3, 3, 3],
+    decoder_conv_t_strides=[2, 2, 1],
+    z_dim=2,
+)
+
+
+def make_blob_images(n, seed=0):
+    """MNIST-shaped images with structure to learn: one bright blob per image."""
+    rng = np.random.default_rng(seed)
+    yy, xx = np.mgrid[0:28, 0:28]
+    centres = rng.uniform(7, 21, size=(n, 2))
+    radii = rng.uniform(3, 6, size=n)
+    dist2 = (yy[None] - centres[:, 0, None, None]) ** 2 + (xx[None] - centres[:, 1, None, None]) ** 2
+    images = np.exp(-dist2 / (2 * radii[:, None, None] ** 2))
+    return images[..., None].astype("float32")
+
+
+@pytest.fixture(autouse=True)
+def _seed():
+    keras.utils.set_random_seed(0)
+
+
+@pytest.fixture(scope="session")
+def blobs():
+    return make_blob_images(384)

@@ -1,0 +1,113 @@
+"""Clear errors for bad arguments and data; save/load round trips."""
+
+import json
+
+import numpy as np
+import pytest
+
+from conftest import MNIST_ARCH
+from my_AE_code.models import MyAutoencoder, MyVariationalAutoencoder
+
+
+def arch(**changes):
+    return {**MNIST_ARCH, **changes}
+
+
+@pytest.mark.parametrize("changes, error, message", [
+    (dict(encoder_conv_strides=[1, 2]), ValueError, "encoder_conv_strides has 2"),
+    (dict(decoder_conv_t_kernel_size=[3, 3]), ValueError, "decoder_conv_t_kernel_size has 2"),
+    (dict(z_dim=0), ValueError, "z_dim must be at least 1"),
+    (dict(z_dim=2.5), TypeError, "z_dim must be an integer"),
+    (dict(act=5), ValueError, "act=5 is unknown"),
+    (dict(decoder_conv_t_strides=[2, 2, 2]), ValueError, "decoder would make images of shape"),
+    (dict(input_dim=(28, 28)), ValueError, "input_dim must be"),
+])
+def test_bad_architecture(changes, error, message):
+    with pytest.raises(error, match=message):
+        MyVariationalAutoencoder(**arch(**changes))
+
+
+def test_unknown_solution_type():
+    with pytest.raises(ValueError, match="solution_type=7 is unknown"):
+        MyVariationalAutoencoder(**MNIST_ARCH, solution_type=7)
+
+
+def test_negative_fact():
+    with pytest.raises(ValueError, match="fact=-0.001 is negative"):
+        MyVariationalAutoencoder(**MNIST_ARCH, fact=-1e-3)
+
+
+@pytest.fixture(scope="module")
+def compiled_vae():
+    vae = MyVariationalAutoencoder(**MNIST_ARCH)
+    vae.compile_myVAE(0.001)
+    return vae
+
+
+def test_wrong_image_shape(compiled_vae):
+    with pytest.raises(ValueError, match=r"shape \(28, 28\).*x_train\[\.\.\., None\]"):
+        compiled_vae.train_myVAE(np.zeros((10, 28, 28), "float32"), 5, 1, verbose=0)
+
+
+def test_nan_in_data(compiled_vae):
+    x = np.zeros((10, 28, 28, 1), "float32")
+    x[3, 1, 1, 0] = np.nan
+    with pytest.raises(ValueError, match="1 NaN values .the first in image 3"):
+        compiled_vae.train_myVAE(x, 5, 1, verbose=0)
+
+
+def test_unscaled_pixels(compiled_vae):
+    with pytest.raises(ValueError, match="divide 8-bit images by 255"):
+        compiled_vae.train_myVAE(np.full((4, 28, 28, 1), 255.0, "float32"), 2, 1, verbose=0)
+
+
+def test_training_before_compiling():
+    vae = MyVariationalAutoencoder(**MNIST_ARCH)
+    with pytest.raises(RuntimeError, match="compile_myVAE"):
+        vae.train_myVAE(np.zeros((4, 28, 28, 1), "float32"), 2, 1, verbose=0)
+
+
+@pytest.mark.parametrize("solution_type", [0, 1, 2, 3])
+def test_save_load_gives_identical_predictions(tmp_path, blobs, solution_type):
+    vae = MyVariationalAutoencoder(**MNIST_ARCH, solution_type=solution_type, use_batch_norm=True)
+    vae.compile_myVAE(0.001)
+    vae.train_myVAE(blobs[:64], batch_size=32, epochs=1, verbose=0)
+    vae.save(tmp_path / "vae")
+    params = json.loads((tmp_path / "vae" / "params.json").read_text())
+    assert params["class"] == "MyVariationalAutoencoder"
+    assert sorted(p.name for p in (tmp_path / "vae").iterdir()) == ["model.weights.h5",
+                                                                   "params.json"]
+
+    loaded = MyVariationalAutoencoder.load(tmp_path / "vae")
+    vae.set_enc_to_predict()
+    loaded.set_enc_to_predict()
+    for model in ("encoder", "decoder"):
+        inputs = blobs[:16] if model == "encoder" else np.linspace(-2, 2, 32).reshape(16, 2)
+        expected = getattr(vae, model).predict(inputs, verbose=0)
+        got = getattr(loaded, model).predict(inputs, verbose=0)
+        for a, b in zip(np.atleast_1d(expected), np.atleast_1d(got)):
+            np.testing.assert_array_equal(a, b)
+
+
+def test_autoencoder_round_trip(tmp_path, blobs):
+    ae = MyAutoencoder(**MNIST_ARCH)
+    ae.save(tmp_path / "ae")
+    loaded = MyAutoencoder.load(tmp_path / "ae")
+    np.testing.assert_array_equal(ae.model.predict(blobs[:8], verbose=0),
+                                  loaded.model.predict(blobs[:8], verbose=0))
+    with pytest.raises(ValueError, match="holds a MyAutoencoder.*MyAutoencoder.load"):
+        MyVariationalAutoencoder.load(tmp_path / "ae")
+
+
+def test_loading_another_architecture_names_the_mismatch(tmp_path):
+    MyVariationalAutoencoder(**arch(z_dim=16)).save(tmp_path / "z16")
+    vae = MyVariationalAutoencoder(**MNIST_ARCH)
+    with pytest.raises(ValueError, match="z_dim=16 in the file, 2 here"):
+        vae.load_weights(tmp_path / "z16")
+
+
+def test_loading_a_bare_weights_file_of_another_architecture(tmp_path):
+    MyVariationalAutoencoder(**arch(z_dim=16)).save(tmp_path / "z16")
+    vae = MyVariationalAutoencoder(**MNIST_ARCH)
+    with pytest.raises(ValueError, match="do not fit this MyVariationalAutoencoder"):
+        vae.load_weights(tmp_path / "z16" / "model.weights.h5")

@@ -1,0 +1,74 @@
+"""The KL and reconstruction terms equal the documented formulas, for both conventions."""
+
+import numpy as np
+import pytest
+
+from conftest import MNIST_ARCH
+from my_AE_code.models import MyVariationalAutoencoder
+from my_AE_code.models.kl_strategies import _log_var_loss, _mu_loss
+from my_AE_code.models.layers import KLLossLayer
+from my_AE_code.models.losses import (equivalent_fact, kl_loss_mean, kl_loss_sum, reco_loss_mean,
+                                      reco_loss_sum)
+
+rng = np.random.default_rng(3)
+MU = rng.normal(size=(6, 4)).astype("float32")
+LOG_VAR = rng.normal(scale=0.5, size=(6, 4)).astype("float32")
+BRACKET = 1 + LOG_VAR - MU ** 2 - np.exp(LOG_VAR)
+
+
+def numpy_bce(x, p):
+    p = np.clip(p, 1e-7, 1 - 1e-7)
+    return -(x * np.log(p) + (1 - x) * np.log(1 - p))
+
+
+def test_kl_mean_convention():
+    assert float(kl_loss_mean(MU, LOG_VAR, 1e-3)) == pytest.approx(-1e-3 * BRACKET.mean(), rel=1e-5)
+
+
+def test_kl_sum_convention():
+    expected = 5.0 * np.mean(-0.5 * BRACKET.sum(axis=1))
+    assert float(kl_loss_sum(MU, LOG_VAR, 5.0)) == pytest.approx(expected, rel=1e-5)
+
+
+def test_reconstruction_conventions():
+    x = rng.uniform(size=(3, 5, 5, 2)).astype("float32")
+    p = rng.uniform(0.05, 0.95, size=x.shape).astype("float32")
+    assert float(reco_loss_mean(x, p)) == pytest.approx(numpy_bce(x, p).mean(), rel=1e-4)
+    assert float(reco_loss_sum(x, p)) == pytest.approx(numpy_bce(x, p).sum(axis=(1, 2, 3)).mean(),
+                                                       rel=1e-4)
+
+
+def test_strategy_0_layer_adds_the_mean_convention_kl():
+    layer = KLLossLayer(fact=2e-3)
+    mu, log_var = layer([MU, LOG_VAR])
+    np.testing.assert_array_equal(mu, MU)
+    assert len(layer.losses) == 1
+    assert float(layer.losses[0]) == pytest.approx(-2e-3 * BRACKET.mean(), rel=1e-5)
+
+
+def test_strategy_1_parts_add_up_to_the_mean_convention_kl():
+    dummy = np.zeros_like(MU)
+    parts = _mu_loss(1e-3)(dummy, MU) + _log_var_loss(1e-3)(dummy, LOG_VAR)
+    # Keras averages the per-sample values over the batch.
+    assert float(np.mean(parts)) == pytest.approx(-1e-3 * BRACKET.mean(), rel=1e-5)
+
+
+def test_strategy_3_step_uses_the_sum_convention():
+    images = rng.uniform(size=(4, 28, 28, 1)).astype("float32")
+    vae = MyVariationalAutoencoder(**MNIST_ARCH, solution_type=3, fact=5.0)
+    vae.set_enc_to_predict()  # z = mu, so the reconstruction is deterministic
+    _, mu, log_var = vae.encoder.predict(images, verbose=0)
+    reco = vae.decoder.predict(mu, verbose=0)
+    total, reco_loss, kl = vae.model._compute_losses(images, training=False)
+    bracket = 1 + log_var - mu ** 2 - np.exp(log_var)
+    assert float(kl) == pytest.approx(5.0 * np.mean(-0.5 * bracket.sum(axis=1)), rel=1e-4)
+    assert float(reco_loss) == pytest.approx(numpy_bce(images, reco).sum(axis=(1, 2, 3)).mean(),
+                                             rel=1e-3)
+
+
+def test_equivalent_fact_round_trip():
+    fact_sum = equivalent_fact(1e-3, n_pixels=784, z_dim=2)
+    assert fact_sum == pytest.approx(0.784)
+    assert equivalent_fact(fact_sum, 784, 2, to="mean") == pytest.approx(1e-3)
+    with pytest.raises(ValueError, match="use 'sum' or 'mean'"):
+        equivalent_fact(1.0, 784, 2, to="median")

@@ -1,0 +1,89 @@
+"""Architecture facts: post XII's parameter counts, sampling, activations, the switch."""
+
+import keras
+import numpy as np
+import pytest
+
+from conftest import MNIST_ARCH
+from my_AE_code.models import MyVariationalAutoencoder
+from my_AE_code.models import layers as model_layers
+from my_AE_code.models.layers import Sampling
+
+CELEBA_ARCH = dict(
+    input_dim=(96, 96, 3),
+    encoder_conv_filters=[32, 64, 128, 256], encoder_conv_kernel_size=[3, 3, 3, 3],
+    encoder_conv_strides=[2, 2, 2, 2],
+    decoder_conv_t_filters=[128, 64, 32, 3], decoder_conv_t_kernel_size=[3, 3, 3, 3],
+    decoder_conv_t_strides=[2, 2, 2, 2],
+)
+
+
+def trainable_count(model):
+    return sum(int(np.prod(w.shape)) for w in model.trainable_weights)
+
+
+@pytest.mark.parametrize("z_dim, dense_units, expected", [
+    (512, None, 9_826_624),
+    (256, None, 5_107_520),
+    (256, 256, 2_879_552),
+    (256, 384, 4_124_864),
+])
+def test_post_xii_encoder_parameter_counts(z_dim, dense_units, expected):
+    vae = MyVariationalAutoencoder(**CELEBA_ARCH, z_dim=z_dim, enc_dense_units=dense_units,
+                                   solution_type=3)
+    assert trainable_count(vae.encoder) == expected
+    # The only other encoder variable is the sampling switch.
+    assert vae.encoder.count_params() == expected + 1
+
+
+def test_switch_takes_effect_on_the_next_predict():
+    vae = MyVariationalAutoencoder(**{**MNIST_ARCH, "z_dim": 4})
+    images = np.random.default_rng(0).uniform(size=(8, 28, 28, 1)).astype("float32")
+    z, mu, _ = vae.encoder.predict(images, verbose=0)  # traces predict with sampling on
+    assert not np.allclose(z, mu)
+    vae.set_enc_to_predict()
+    assert vae.enc_v_eps_factor == 0.0
+    z, mu, _ = vae.encoder.predict(images, verbose=0)
+    np.testing.assert_array_equal(z, mu)
+    vae.set_enc_to_train()
+    z, mu, _ = vae.encoder.predict(images, verbose=0)
+    assert not np.allclose(z, mu)
+
+
+def test_eps_stays_within_five():
+    sampling = Sampling(seed=1)
+    mu = np.zeros((500_000, 4), "float32")
+    z = keras.ops.convert_to_numpy(sampling([mu, mu]))  # log_var = 0, so z = eps
+    assert np.abs(z).max() <= 5.0
+    assert z.std() == pytest.approx(1.0, abs=0.01)
+
+
+def test_eps_is_clipped_element_wise(monkeypatch):
+    def huge_normal(shape, seed=None, **kwargs):
+        values = np.tile(np.array([-9.0, 7.0, 0.5], "float32"), (shape[0], 1))
+        return keras.ops.convert_to_tensor(values)
+
+    monkeypatch.setattr(model_layers.keras.random, "normal", huge_normal)
+    mu = np.zeros((2, 3), "float32")
+    z = keras.ops.convert_to_numpy(Sampling()([mu, mu]))
+    np.testing.assert_array_equal(z, [[-5.0, 5.0, 0.5]] * 2)
+
+
+@pytest.mark.parametrize("act, expected", [(0, "LeakyReLU"), (1, "ReLU"), (2, "AlphaDropout")])
+def test_activation_choices(act, expected):
+    vae = MyVariationalAutoencoder(**MNIST_ARCH, act=act, use_dropout=True, use_batch_norm=True)
+    kinds = {type(layer).__name__ for layer in vae.encoder.layers}
+    assert expected in kinds
+    assert "BatchNormalization" in kinds
+
+
+def test_selu_uses_lecun_normal():
+    vae = MyVariationalAutoencoder(**MNIST_ARCH, act=2)
+    conv = vae.encoder.get_layer("encoder_conv_0")
+    assert type(conv.kernel_initializer).__name__ == "LecunNormal"
+
+
+def test_extra_dense_layer_sits_before_mu():
+    vae = MyVariationalAutoencoder(**MNIST_ARCH, enc_dense_units=16)
+    assert vae.encoder.get_layer("encoder_dense").units == 16
+    assert vae.encoder.get_layer("mu").kernel.shape == (16, 2)
