@@ -1,0 +1,26 @@
+# Two entry points, both self-contained on a fresh machine with Python 3.11:
+#   make run   - set up .venv and run the main job (quick mode), results in results/
+#   make test  - set up .venv and run the test suite
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: setup run test clean
+
+setup: $(STAMP)
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[test]"
+	touch $(STAMP)
+
+run: $(STAMP)
+	VAE_QUICK=$${VAE_QUICK:-1} $(BIN)/python -m my_AE_code.demo
+
+test: $(STAMP)
+	$(BIN)/python -m pytest
+
+clean:
+	rm -rf $(VENV) results .pytest_cache
