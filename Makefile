@@ -18,6 +18,7 @@ $(STAMP): pyproject.toml
 
 run: $(STAMP)
 	VAE_QUICK=$${VAE_QUICK:-1} $(BIN)/python -m my_AE_code.demo
+	VAE_QUICK=$${VAE_QUICK:-1} $(BIN)/python -m my_AE_code.run_notebooks
 
 test: $(STAMP)
 	$(BIN)/python -m pytest
