@@ -32,7 +32,7 @@ class NotebookRun:
     name: str
     seconds: float
     output: Path
-    #: Error names raised by the cells tagged raises-exception, in order.
+    #: (error name, message) raised by each cell tagged raises-exception, in order.
     expected_errors: list = field(default_factory=list)
     #: Problems: a tagged cell that did not raise, or an untagged cell that did.
     problems: list = field(default_factory=list)
@@ -71,7 +71,8 @@ def run_notebook(path, out_dir=None, timeout=900):
     for index, cell in enumerate(notebook.cells):
         if cell.cell_type != "code" or RAISES not in cell.metadata.get("tags", []):
             continue
-        errors = [out.ename for out in cell.get("outputs", []) if out.output_type == "error"]
+        errors = [(out.ename, out.evalue) for out in cell.get("outputs", [])
+                  if out.output_type == "error"]
         if errors:
             expected.append(errors[0])
         elif cell.get("execution_count") is not None:

@@ -19,14 +19,14 @@ N_SHOW = 24        # how many digits to show
 Z_DIM = 2          # latent dimensions of the example model
 
 # %%
+from my_AE_code.notebook_setup import setup_notebook  # first: it quietens TensorFlow
+
 import platform
 
 import keras
 import matplotlib.pyplot as plt
 import numpy as np
 import tensorflow as tf
-
-from my_AE_code.notebook_setup import setup_notebook
 
 setup = setup_notebook(seed=SEED)
 print(f"Python {platform.python_version()}, TensorFlow {tf.__version__}, "

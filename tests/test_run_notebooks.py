@@ -18,7 +18,7 @@ def test_tagged_error_is_collected(tmp_path):
         new_code_cell("print(x + 1)"),
     ])
     run = run_notebook(path, out_dir=tmp_path / "out")
-    assert run.ok and run.expected_errors == ["KeyError"]
+    assert run.ok and run.expected_errors == [("KeyError", "'meant to fail'")]
     executed = nbformat.read(run.output, as_version=4)
     assert executed.cells[2].outputs[0]["text"] == "2\n"  # Run All went on after the error
 

@@ -1,0 +1,115 @@
+# %% [markdown]
+# # 02 · A plain Autoencoder on MNIST with binary cross-entropy
+#
+# Before any KL loss, the plain **Autoencoder (AE)**: Encoder, a 2-D latent
+# space, Decoder, trained to rebuild its input. With `z_dim = 2` we can look at
+# the whole latent space at once. Three pictures tell the story: where the
+# test digits land in z, how well they come back, and what the Decoder makes of
+# points in between.
+#
+# The loss is **binary cross-entropy (BCE)** averaged over pixels. MNIST pixels
+# lie in [0, 1] and the Decoder ends in a sigmoid, so each pixel is treated as
+# the probability of "ink".
+
+# %% tags=["parameters"]
+SEED = 42
+Z_DIM = 2
+BATCH_SIZE = 128
+EPOCHS = 20            # quick mode: 5
+N_TRAIN = None         # None: all training images; quick mode: 5,000
+LEARNING_RATE = 0.0005
+
+# %%
+from my_AE_code.notebook_setup import setup_notebook  # first: it quietens TensorFlow
+
+import numpy as np
+
+from my_AE_code import figures
+from my_AE_code.mnist import load_mnist
+from my_AE_code.models import MyAutoencoder
+
+setup = setup_notebook(seed=SEED)
+EPOCHS = setup.pick(full=EPOCHS, quick=5)
+N_TRAIN = setup.pick(full=N_TRAIN, quick=5000)
+
+mnist = load_mnist(setup.data_dir)
+x_train, x_test, y_test = mnist.x_train[:N_TRAIN], mnist.x_test, mnist.y_test
+print(f"MNIST from {mnist.source}: {len(x_train)} training and {len(x_test)} test images; "
+      f"{EPOCHS} epochs")
+
+# %% [markdown]
+# ## The model
+#
+# The same conv stacks as the VAE of the later notebooks (post VI's layout),
+# but the Encoder ends in one Dense layer that *is* `z`: no `mu`, no
+# `log_var`, no sampling.
+
+# %%
+ae = MyAutoencoder(
+    input_dim=(28, 28, 1),
+    encoder_conv_filters=[32, 64, 128], encoder_conv_kernel_size=[3, 3, 3],
+    encoder_conv_strides=[1, 2, 2],
+    decoder_conv_t_filters=[64, 32, 1], decoder_conv_t_kernel_size=[3, 3, 3],
+    decoder_conv_t_strides=[2, 2, 1],
+    z_dim=Z_DIM, act=0,
+)
+ae.encoder.summary()
+
+# %%
+ae.compile_myAE(learning_rate=LEARNING_RATE)
+history = ae.train_myAE(x_train, batch_size=BATCH_SIZE, epochs=EPOCHS, verbose=2)
+figures.plot_loss_curves(history, title="Autoencoder, BCE")
+
+# %% [markdown]
+# ## Where the test digits land
+#
+# Each dot is one test image's `z`, coloured by its digit. The Encoder was
+# never told the labels, yet digits that look alike land near each other.
+
+# %%
+z_test = ae.encoder.predict(x_test, verbose=0)
+low, high = np.percentile(z_test, [1, 99], axis=0)
+print(f"98% of the test points lie in z1 in [{low[0]:.1f}, {high[0]:.1f}], "
+      f"z2 in [{low[1]:.1f}, {high[1]:.1f}]")
+figures.plot_latent_scatter(z_test, y_test, title="AE latent space (test digits)")
+
+# %% [markdown]
+# Nothing keeps the AE's points near the origin or its clusters compact: the
+# area used is whatever training happened to produce. Notebook 04 compares
+# that area with a VAE's, whose KL term pulls the points towards N(0, 1).
+#
+# ## Reconstructions
+
+# %%
+reconstructions = ae.model.predict(x_test[:10], verbose=0)
+bce = -np.mean(x_test[:10] * np.log(reconstructions + 1e-7)
+               + (1 - x_test[:10]) * np.log(1 - reconstructions + 1e-7))
+print(f"BCE of these ten: {bce:.4f}")
+figures.plot_reconstructions(x_test[:10], reconstructions)
+
+# %% [markdown]
+# ## Decoding a grid of latent points
+#
+# Decode a regular grid that spans the occupied region. Where the grid hits a
+# cluster the Decoder draws clean digits; between and beyond the clusters it
+# has never been trained, and the images blur or turn odd. That gap is what a
+# VAE is meant to close.
+
+# %%
+centre = (low + high) / 2
+extent = float(np.max(high - low) / 2)
+figures.plot_latent_grid(ae.decoder, n=15, extent=extent, center=centre, spacing="linear")
+
+# %%
+saved = ae.save(setup.results_dir / "02_autoencoder")
+print(f"model saved to {saved}")
+
+# %% [markdown]
+# ## What this notebook showed
+#
+# - the loss curve above: BCE falls quickly in the first epochs;
+# - the AE sorts digits into clusters in a 2-D latent space without labels,
+#   spread over the region printed above;
+# - points between clusters decode to blurred or invalid digits.
+#
+# Notebook 03 adds the KL loss the old way, and runs into today's TensorFlow.
