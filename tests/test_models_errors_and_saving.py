@@ -111,3 +111,18 @@ def test_loading_a_bare_weights_file_of_another_architecture(tmp_path):
     vae = MyVariationalAutoencoder(**MNIST_ARCH)
     with pytest.raises(ValueError, match="do not fit this MyVariationalAutoencoder"):
         vae.load_weights(tmp_path / "z16" / "model.weights.h5")
+
+
+def test_compiled_load_weights_keeps_the_optimizer_state(tmp_path, blobs):
+    vae = MyVariationalAutoencoder(**MNIST_ARCH)
+    vae.compile_myVAE(0.001)
+    vae.train_myVAE(blobs[:64], batch_size=32, epochs=1, verbose=0)
+    vae.save(tmp_path / "vae")
+    fresh = MyVariationalAutoencoder(**MNIST_ARCH)
+    fresh.compile_myVAE(0.001)
+    fresh.load_weights(tmp_path / "vae")
+    assert int(fresh.model.optimizer.iterations.numpy()) == 2
+    saved_moments = [v.numpy() for v in vae.model.optimizer.variables]
+    loaded_moments = [v.numpy() for v in fresh.model.optimizer.variables]
+    for saved, loaded in zip(saved_moments, loaded_moments):
+        np.testing.assert_array_equal(saved, loaded)

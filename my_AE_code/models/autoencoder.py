@@ -57,7 +57,10 @@ class MyAutoencoder(ConvAutoencoderBase):
             optimizer=optimizer, loss=keras.losses.BinaryCrossentropy()))
 
     def train_myAE(self, x_train, batch_size, epochs, initial_epoch=0, callbacks=None,
-                   verbose="auto", validation_data=None, shuffle=True):
-        """Train on images (an array or a batched tf.data.Dataset); returns the History."""
+                   verbose="auto", validation_data=None, shuffle=True, checkpoint_dir=None):
+        """Train on images (an array or a batched tf.data.Dataset); returns the History.
+
+        ``checkpoint_dir``: per-epoch checkpoints, resumed from as in train_myVAE.
+        """
         return self._fit(x_train, batch_size, epochs, initial_epoch, self._targets, callbacks,
-                         verbose, validation_data, shuffle)
+                         verbose, validation_data, shuffle, checkpoint_dir)

@@ -41,10 +41,12 @@ class ConvAutoencoderBase:
         compile_model(self.model, keras.optimizers.Adam(learning_rate=learning_rate))
 
     def _fit(self, x_train, batch_size, epochs, initial_epoch, targets, callbacks, verbose,
-             validation_data, shuffle):
+             validation_data, shuffle, checkpoint_dir=None):
         if not self.model.compiled:
             raise RuntimeError(f"{type(self).__name__}.model is not compiled yet: call "
                                f"compile_myVAE(learning_rate) (compile_myAE for the AE) first.")
+        if checkpoint_dir is not None:
+            initial_epoch, callbacks = self._resumable(checkpoint_dir, initial_epoch, callbacks)
         train = self._as_dataset(x_train, batch_size, shuffle, targets, "x_train")
         val = None
         if validation_data is not None:
@@ -52,6 +54,17 @@ class ConvAutoencoderBase:
         # shuffle=False: the dataset shuffles itself (Keras would only warn here).
         return self.model.fit(train, epochs=epochs, initial_epoch=initial_epoch, shuffle=False,
                               callbacks=callbacks, verbose=verbose, validation_data=val)
+
+    def _resumable(self, checkpoint_dir, initial_epoch, callbacks):
+        """Continue from the latest checkpoint in ``checkpoint_dir`` and add one per epoch.
+
+        Re-running a training cell after a crash thus picks up where it
+        stopped, with weights, optimizer and random state (see my_AE_code.callbacks).
+        """
+        from my_AE_code.callbacks import EpochCheckpoint, resume_latest
+
+        initial_epoch = resume_latest(self, checkpoint_dir, initial_epoch)
+        return initial_epoch, [*(callbacks or []), EpochCheckpoint(self, checkpoint_dir)]
 
     def _as_dataset(self, x, batch_size, shuffle, targets, name):
         """Batches of (x, y) pairs as ``fit`` wants them, from an array or a dataset.
@@ -122,6 +135,12 @@ class ConvAutoencoderBase:
             path = path / WEIGHTS_FILE
         if not path.exists():
             raise FileNotFoundError(f"No weights at {path}: save them with .save(folder) first.")
+        optimizer = self.model.optimizer if self.model.compiled else None
+        if optimizer is not None and not optimizer.built:
+            # Keras skips a saved optimizer state (with a mere warning) when the
+            # optimizer has no variables yet; build them so training continues
+            # with the saved Adam moments.
+            optimizer.build(self.model.trainable_variables)
         try:
             self.model.load_weights(path)
         except ValueError as error:

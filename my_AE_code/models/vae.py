@@ -111,12 +111,17 @@ class MyVariationalAutoencoder(ConvAutoencoderBase):
         self._compile(learning_rate, self.strategy.compile)
 
     def train_myVAE(self, x_train, batch_size, epochs, initial_epoch=0, t_mu=None, t_logvar=None,
-                    callbacks=None, verbose="auto", validation_data=None, shuffle=True):
+                    callbacks=None, verbose="auto", validation_data=None, shuffle=True,
+                    checkpoint_dir=None):
         """Train on images: a numpy array, or a tf.data.Dataset that yields batches.
 
         ``t_mu`` and ``t_logvar`` are post VI's dummy targets for solution_type 1.
         They are accepted for readers of that post but never needed: without
         them, zeros are made per batch instead of N x z_dim arrays.
+
+        ``checkpoint_dir`` saves a checkpoint after every epoch and, if the
+        folder already holds some, first continues from the latest one (see
+        my_AE_code.callbacks): re-running the cell after a crash resumes.
         """
         targets = self._targets
         if t_mu is not None or t_logvar is not None:
@@ -126,7 +131,7 @@ class MyVariationalAutoencoder(ConvAutoencoderBase):
             x_train = self._with_dummy_targets(x_train, t_mu, t_logvar, batch_size, shuffle)
             targets = None  # the dataset already yields complete (x, y) pairs
         return self._fit(x_train, batch_size, epochs, initial_epoch, targets, callbacks, verbose,
-                         validation_data, shuffle)
+                         validation_data, shuffle, checkpoint_dir)
 
     def _with_dummy_targets(self, x_train, t_mu, t_logvar, batch_size, shuffle):
         """Post VI's call: x with {reco: x, mu: t_mu, log_var: t_logvar}, as a dataset."""
