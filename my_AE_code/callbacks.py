@@ -43,6 +43,7 @@ import json
 import os
 import re
 import shutil
+import time
 from pathlib import Path
 
 import keras
@@ -182,6 +183,28 @@ def format_losses(logs):
         if values:
             parts.append(("val: " if prefix else "") + "  ".join(values))
     return "  |  ".join(parts)
+
+
+class EpochTimer(keras.callbacks.Callback):
+    """Wall-clock seconds of every epoch, in ``seconds``.
+
+    The first epoch includes tracing the training function, so `steady`
+    (the median of the later epochs) is the figure to compare.
+    """
+
+    def on_train_begin(self, logs=None):
+        self.seconds = []
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._start = time.perf_counter()
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.seconds.append(time.perf_counter() - self._start)
+
+    @property
+    def steady(self):
+        later = self.seconds[1:] or self.seconds
+        return float(np.median(later))
 
 
 class LossPrinter(keras.callbacks.Callback):

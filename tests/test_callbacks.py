@@ -184,3 +184,12 @@ def test_an_interrupted_run_resumes_to_the_uninterrupted_result(blobs, tmp_path,
         differences = [np.abs(a - b).max() for a, b in zip(weights(no_optimizer),
                                                            weights(reference))]
         assert max(differences) > 1e-4
+
+
+def test_epoch_timer_measures_each_epoch(blobs):
+    vae = MyVariationalAutoencoder(**MNIST_ARCH)
+    vae.compile_myVAE(0.001)
+    timer = callbacks.EpochTimer()
+    vae.train_myVAE(blobs[:64], batch_size=32, epochs=3, verbose=0, callbacks=[timer])
+    assert len(timer.seconds) == 3 and min(timer.seconds) > 0
+    assert timer.steady == pytest.approx(float(np.median(timer.seconds[1:])))

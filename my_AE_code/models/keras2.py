@@ -1,0 +1,71 @@
+"""The posts' original VAE recipes on Keras 2 (package ``tf-keras``), for comparison only.
+
+Keras 3 refuses ``model.add_loss`` on symbolic tensors (notebook 07); Keras 2
+still runs it. Notebook 07 and the benchmark use this module to measure
+the posts' claim that the ``model.add_loss`` route is 1.3-1.5x slower than a
+KL layer in the Encoder, both routes built with the same Keras 2 layers.
+"""
+
+
+def build_keras2_vae(input_dim, encoder_conv_filters, encoder_conv_kernel_size,
+                     encoder_conv_strides, decoder_conv_t_filters, decoder_conv_t_kernel_size,
+                     decoder_conv_t_strides, z_dim, fact=1e-3, kl_in="model",
+                     learning_rate=0.0005):
+    """A compiled Keras 2 VAE (LeakyReLU, mean convention) with the KL loss where asked.
+
+    ``kl_in="model"``: post VII, ``vae.add_loss(kl(mu, log_var))`` on the
+    symbolic tensors after the model is built. ``kl_in="encoder"``: post V, a
+    layer after mu/log_var calls ``add_loss``. Train with ``fit(x, x)``.
+    """
+    import tensorflow as tf
+    import tf_keras as k2
+
+    if kl_in not in ("model", "encoder"):
+        raise ValueError(f"kl_in={kl_in!r}: use 'model' (model.add_loss) or 'encoder' (KL layer).")
+
+    def kl_loss(mu, log_var):
+        return -fact * tf.reduce_mean(1 + log_var - tf.square(mu) - tf.exp(log_var))
+
+    class KLLayer(k2.layers.Layer):
+        def call(self, inputs):
+            mu, log_var = inputs
+            self.add_loss(kl_loss(mu, log_var))
+            return mu, log_var
+
+    def sample(args):
+        mu, log_var = args
+        eps = tf.clip_by_value(tf.random.normal(tf.shape(mu)), -5.0, 5.0)
+        return mu + tf.exp(log_var / 2) * eps
+
+    layers = k2.layers
+    x_in = layers.Input(shape=input_dim, name="encoder_input")
+    x = x_in
+    for i, (n, k, s) in enumerate(zip(encoder_conv_filters, encoder_conv_kernel_size,
+                                      encoder_conv_strides)):
+        x = layers.LeakyReLU()(layers.Conv2D(n, k, strides=s, padding="same",
+                                             name=f"encoder_conv_{i}")(x))
+    shape_before_flattening = tuple(x.shape[1:])
+    x = layers.Flatten()(x)
+    mu = layers.Dense(z_dim, name="mu")(x)
+    log_var = layers.Dense(z_dim, name="log_var")(x)
+    if kl_in == "encoder":
+        mu, log_var = KLLayer(name="kl_loss")([mu, log_var])
+    z = layers.Lambda(sample, name="encoder_output")([mu, log_var])
+
+    x = layers.Dense(int(tf.reduce_prod(shape_before_flattening)))(z)
+    x = layers.Reshape(shape_before_flattening)(x)
+    last = len(decoder_conv_t_filters) - 1
+    for i, (n, k, s) in enumerate(zip(decoder_conv_t_filters, decoder_conv_t_kernel_size,
+                                      decoder_conv_t_strides)):
+        x = layers.Conv2DTranspose(n, k, strides=s, padding="same",
+                                   activation="sigmoid" if i == last else None,
+                                   name=f"decoder_conv_t_{i}")(x)
+        if i < last:
+            x = layers.LeakyReLU()(x)
+
+    vae = k2.Model(x_in, x, name=f"keras2_vae_kl_in_{kl_in}")
+    if kl_in == "model":
+        vae.add_loss(kl_loss(mu, log_var))
+    vae.compile(optimizer=k2.optimizers.Adam(learning_rate=learning_rate),
+                loss="binary_crossentropy")
+    return vae

@@ -1,0 +1,43 @@
+"""The layouts kept for comparison: post IV's loss layer and the Keras 2 recipes."""
+
+import numpy as np
+import pytest
+
+from conftest import MNIST_ARCH
+from my_AE_code.models import MyVariationalAutoencoder
+from my_AE_code.models.keras2 import build_keras2_vae
+from my_AE_code.models.losses import kl_loss_mean, reco_loss_mean
+from my_AE_code.models.part_iv import LossLayerAfterDecoder, build_part_iv_model
+
+
+def test_part_iv_layer_adds_bce_plus_kl():
+    rng = np.random.default_rng(1)
+    mu, log_var = rng.normal(size=(2, 5, 3)).astype("float32")
+    x = rng.uniform(size=(5, 4, 4, 1)).astype("float32")
+    x_reco = rng.uniform(0.1, 0.9, size=x.shape).astype("float32")
+    layer = LossLayerAfterDecoder(fact=1e-3)
+    out = layer([mu, log_var, x, x_reco])
+    np.testing.assert_array_equal(out, x_reco)
+    expected = float(reco_loss_mean(x, x_reco)) + float(kl_loss_mean(mu, log_var, 1e-3))
+    assert float(layer.losses[0]) == pytest.approx(expected, rel=1e-5)
+
+
+def test_part_iv_model_trains_without_targets(blobs):
+    parts = MyVariationalAutoencoder(**MNIST_ARCH, solution_type=3)
+    model = build_part_iv_model(parts.encoder, parts.decoder, fact=1e-3)
+    model.compile(optimizer="adam", loss=None)
+    history = model.fit(blobs, None, batch_size=32, epochs=3, verbose=0).history
+    assert history["loss"][-1] < 0.9 * history["loss"][0]
+
+
+@pytest.mark.parametrize("kl_in", ["model", "encoder"])
+def test_keras2_recipes_train(blobs, kl_in):
+    model = build_keras2_vae(**MNIST_ARCH, fact=1e-3, kl_in=kl_in, learning_rate=0.001)
+    assert len(model.losses) == 1  # the KL term, attached where asked
+    history = model.fit(blobs, blobs, batch_size=32, epochs=3, verbose=0).history
+    assert history["loss"][-1] < 0.9 * history["loss"][0]
+
+
+def test_keras2_unknown_place_for_the_kl_loss():
+    with pytest.raises(ValueError, match="kl_in='decoder'"):
+        build_keras2_vae(**MNIST_ARCH, kl_in="decoder")
