@@ -188,8 +188,11 @@ def format_losses(logs):
 class EpochTimer(keras.callbacks.Callback):
     """Wall-clock seconds of every epoch, in ``seconds``.
 
-    The first epoch includes tracing the training function, so `steady`
-    (the median of the later epochs) is the figure to compare.
+    The first epoch includes tracing the training function, so only the
+    later ones count. `best` (the fastest of them, as ``timeit`` reports) is
+    the figure to compare: on shared or virtual machines some epochs run
+    slower because the process briefly gets fewer cores, whatever the model.
+    `steady` is their median.
     """
 
     def on_train_begin(self, logs=None):
@@ -202,9 +205,16 @@ class EpochTimer(keras.callbacks.Callback):
         self.seconds.append(time.perf_counter() - self._start)
 
     @property
+    def _later(self):
+        return self.seconds[1:] or self.seconds
+
+    @property
     def steady(self):
-        later = self.seconds[1:] or self.seconds
-        return float(np.median(later))
+        return float(np.median(self._later))
+
+    @property
+    def best(self):
+        return float(np.min(self._later))
 
 
 class LossPrinter(keras.callbacks.Callback):

@@ -193,3 +193,4 @@ def test_epoch_timer_measures_each_epoch(blobs):
     vae.train_myVAE(blobs[:64], batch_size=32, epochs=3, verbose=0, callbacks=[timer])
     assert len(timer.seconds) == 3 and min(timer.seconds) > 0
     assert timer.steady == pytest.approx(float(np.median(timer.seconds[1:])))
+    assert timer.best == min(timer.seconds[1:])

@@ -16,6 +16,15 @@ WEIGHTS_FILE = "model.weights.h5"
 NOT_ARCHITECTURE = ("fact", "seed")
 
 
+#: Options for pipelines over arrays already in memory. Slicing batches needs no
+#: parallelism, and tf.data's autotuning threads otherwise compete with the
+#: training step: on a 2-core machine every other epoch ran at one-core speed
+#: (measured: 2.5 s instead of 1.3 s per epoch for 2,000 MNIST images).
+_QUIET_PIPELINE = tf.data.Options()
+_QUIET_PIPELINE.autotune.enabled = False
+_QUIET_PIPELINE.threading.private_threadpool_size = 1
+
+
 class ConvAutoencoderBase:
     """Holds ``encoder``, ``decoder`` and ``model``; subclasses build them in ``_build``."""
 
@@ -84,7 +93,7 @@ class ConvAutoencoderBase:
             images = tf.data.Dataset.from_tensor_slices(tf.convert_to_tensor(x, dtype="float32"))
             if shuffle:
                 images = images.shuffle(len(x), reshuffle_each_iteration=True)
-            images = images.batch(batch_size)
+            images = images.batch(batch_size).with_options(_QUIET_PIPELINE)
 
         def pair(batch):
             y = targets(batch)
