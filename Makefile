@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup run test clean
+.PHONY: setup run test bench clean
 
 setup: $(STAMP)
 
@@ -22,6 +22,11 @@ run: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest
+
+bench: $(STAMP)
+	$(BIN)/python -m benchmarks.strategies
+	$(BIN)/python -m benchmarks.strategies --celeba
+	$(BIN)/python -m benchmarks.celeba_input
 
 clean:
 	rm -rf $(VENV) results .pytest_cache

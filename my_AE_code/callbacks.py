@@ -185,14 +185,15 @@ def format_losses(logs):
     return "  |  ".join(parts)
 
 
-class EpochTimer(keras.callbacks.Callback):
+class EpochClock:
     """Wall-clock seconds of every epoch, in ``seconds``.
 
     The first epoch includes tracing the training function, so only the
     later ones count. `best` (the fastest of them, as ``timeit`` reports) is
     the figure to compare: on shared or virtual machines some epochs run
     slower because the process briefly gets fewer cores, whatever the model.
-    `steady` is their median.
+    `steady` is their median. A plain mixin, so that Keras 2 (tf_keras)
+    callbacks can use it too; `EpochTimer` is the Keras 3 callback.
     """
 
     def on_train_begin(self, logs=None):
@@ -215,6 +216,10 @@ class EpochTimer(keras.callbacks.Callback):
     @property
     def best(self):
         return float(np.min(self._later))
+
+
+class EpochTimer(EpochClock, keras.callbacks.Callback):
+    """`EpochClock` as a Keras 3 callback: ``train_myVAE(..., callbacks=[timer])``."""
 
 
 class LossPrinter(keras.callbacks.Callback):

@@ -14,19 +14,13 @@ import matplotlib.pyplot as plt  # noqa: E402
 
 from my_AE_code.notebook_setup import setup_notebook  # noqa: E402
 
-MNIST_ARCH = dict(  # post VI's layout
-    input_dim=(28, 28, 1),
-    encoder_conv_filters=[32, 64, 128], encoder_conv_kernel_size=[3, 3, 3],
-    encoder_conv_strides=[1, 2, 2],
-    decoder_conv_t_filters=[64, 32, 1], decoder_conv_t_kernel_size=[3, 3, 3],
-    decoder_conv_t_strides=[2, 2, 1],
-)
 
 
 def main():
     setup = setup_notebook(seed=42)
     from my_AE_code.mnist import load_mnist
     from my_AE_code.models import MyVariationalAutoencoder
+    from my_AE_code.models.layouts import MNIST_LAYOUT
     from my_AE_code.models.losses import equivalent_fact
 
     mnist = load_mnist(setup.data_dir)
@@ -38,8 +32,7 @@ def main():
     rows = [("original", x_test)]
     for solution_type in range(4):
         fact = 1e-3 if solution_type < 3 else equivalent_fact(1e-3, n_pixels=784, z_dim=2)
-        vae = MyVariationalAutoencoder(**MNIST_ARCH, z_dim=2, solution_type=solution_type,
-                                       fact=fact)
+        vae = MyVariationalAutoencoder(**MNIST_LAYOUT, solution_type=solution_type, fact=fact)
         vae.compile_myVAE(learning_rate=0.0005)
         start = time.perf_counter()
         history = vae.train_myVAE(x_train, batch_size=128, epochs=epochs, verbose=0).history

@@ -8,14 +8,9 @@ import keras  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
-MNIST_ARCH = dict(
-    input_dim=(28, 28, 1),
-    encoder_conv_filters=[32, 64, 128], encoder_conv_kernel_size=[3, 3, 3],
-    encoder_conv_strides=[1, 2, 2],
-    decoder_conv_t_filters=[64, 32, 1], decoder_conv_t_kernel_size=[3, 3, 3],
-    decoder_conv_t_strides=[2, 2, 1],
-    z_dim=2,
-)
+from my_AE_code.models.layouts import MNIST_LAYOUT  # noqa: E402
+
+MNIST_ARCH = MNIST_LAYOUT
 
 
 def make_blob_images(n, seed=0):

@@ -8,14 +8,9 @@ from conftest import MNIST_ARCH
 from my_AE_code.models import MyVariationalAutoencoder
 from my_AE_code.models import layers as model_layers
 from my_AE_code.models.layers import Sampling
+from my_AE_code.models.layouts import CELEBA_LAYOUT
 
-CELEBA_ARCH = dict(
-    input_dim=(96, 96, 3),
-    encoder_conv_filters=[32, 64, 128, 256], encoder_conv_kernel_size=[3, 3, 3, 3],
-    encoder_conv_strides=[2, 2, 2, 2],
-    decoder_conv_t_filters=[128, 64, 32, 3], decoder_conv_t_kernel_size=[3, 3, 3, 3],
-    decoder_conv_t_strides=[2, 2, 2, 2],
-)
+CELEBA_ARCH = {key: value for key, value in CELEBA_LAYOUT.items() if key != "z_dim"}
 
 
 def trainable_count(model):
