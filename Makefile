@@ -1,5 +1,5 @@
 # Two entry points, both self-contained on a fresh machine with Python 3.11:
-#   make run   - set up .venv and run the main job (quick mode), results in results/
+#   make run   - set up .venv and execute every notebook (quick mode) into results/notebooks/
 #   make test  - set up .venv and run the test suite
 PYTHON ?= python3
 VENV := .venv
@@ -17,7 +17,6 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 run: $(STAMP)
-	VAE_QUICK=$${VAE_QUICK:-1} $(BIN)/python -m my_AE_code.demo
 	VAE_QUICK=$${VAE_QUICK:-1} $(BIN)/python -m my_AE_code.run_notebooks
 
 test: $(STAMP)
