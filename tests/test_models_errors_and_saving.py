@@ -21,6 +21,7 @@ def arch(**changes):
     (dict(act=5), ValueError, "act=5 is unknown"),
     (dict(decoder_conv_t_strides=[2, 2, 2]), ValueError, "decoder would make images of shape"),
     (dict(input_dim=(28, 28)), ValueError, "input_dim must be"),
+    (dict(input_dim=28), ValueError, r"input_dim must be \(height, width, channels\)"),
 ])
 def test_bad_architecture(changes, error, message):
     with pytest.raises(error, match=message):

@@ -4,7 +4,6 @@ import keras
 from keras import layers
 
 from my_AE_code.models.base import ConvAutoencoderBase
-from my_AE_code.models.checks import check_architecture
 from my_AE_code.models.layers import decoder_body, encoder_body
 
 
@@ -19,11 +18,8 @@ class MyAutoencoder(ConvAutoencoderBase):
                  encoder_conv_strides, decoder_conv_t_filters, decoder_conv_t_kernel_size,
                  decoder_conv_t_strides, z_dim, use_batch_norm=False, use_dropout=False, act=0,
                  enc_dense_units=None):
-        check_architecture(input_dim, encoder_conv_filters, encoder_conv_kernel_size,
-                           encoder_conv_strides, decoder_conv_t_filters, decoder_conv_t_kernel_size,
-                           decoder_conv_t_strides, z_dim, act, enc_dense_units)
         super().__init__(
-            input_dim=tuple(input_dim), encoder_conv_filters=encoder_conv_filters,
+            input_dim=input_dim, encoder_conv_filters=encoder_conv_filters,
             encoder_conv_kernel_size=encoder_conv_kernel_size,
             encoder_conv_strides=encoder_conv_strides, decoder_conv_t_filters=decoder_conv_t_filters,
             decoder_conv_t_kernel_size=decoder_conv_t_kernel_size,

@@ -7,8 +7,12 @@ from pathlib import Path
 import keras
 import tensorflow as tf
 
-from my_AE_code.models.checks import check_dataset, check_images
+from my_AE_code.models.checks import check_architecture, check_dataset, check_images
 
+#: The constructor parameters the AE and the VAE share; `check_architecture` validates them.
+ARCHITECTURE = ("input_dim", "encoder_conv_filters", "encoder_conv_kernel_size",
+                "encoder_conv_strides", "decoder_conv_t_filters", "decoder_conv_t_kernel_size",
+                "decoder_conv_t_strides", "z_dim", "act", "enc_dense_units")
 PARAMS_FILE = "params.json"
 WEIGHTS_FILE = "model.weights.h5"
 #: Parameters that change the weights' shapes or layout; the others (fact, seed)
@@ -29,6 +33,8 @@ class ConvAutoencoderBase:
     """Holds ``encoder``, ``decoder`` and ``model``; subclasses build them in ``_build``."""
 
     def __init__(self, **params):
+        check_architecture(**{name: params[name] for name in ARCHITECTURE})
+        params["input_dim"] = tuple(params["input_dim"])
         # A JSON round trip turns tuples into lists, so saved and live parameters compare equal.
         self.params = json.loads(json.dumps(params))
         for name, value in params.items():

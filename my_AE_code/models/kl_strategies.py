@@ -51,6 +51,12 @@ def _vae_input(encoder):
     return keras.Input(shape=encoder.input_shape[1:], name="vae_input")
 
 
+def _called_once(model, encoder):
+    """A subclassed model has no weights until it is called; call it on one blank image."""
+    model(ops.zeros((1, *encoder.input_shape[1:])))
+    return model
+
+
 class _LogsAddedKL:
     """Mixin for models whose KL loss arrives through ``add_loss``: log it apart from the BCE.
 
@@ -178,9 +184,7 @@ class ModelLossKL(KLStrategy):
     solution_type = 2
 
     def build_model(self, encoder, decoder):
-        model = _ModelAddLossVAE(encoder, decoder, self.fact, name="vae")
-        model(ops.zeros((1, *encoder.input_shape[1:])))  # creates the weights
-        return model
+        return _called_once(_ModelAddLossVAE(encoder, decoder, self.fact, name="vae"), encoder)
 
 
 # --- solution_type 3: own train_step with GradientTape (post VIII) ------------------------
@@ -236,9 +240,7 @@ class TrainStepKL(KLStrategy):
     solution_type = 3
 
     def build_model(self, encoder, decoder):
-        model = _TrainStepVAE(encoder, decoder, self.fact, name="vae")
-        model(ops.zeros((1, *encoder.input_shape[1:])))  # creates the weights
-        return model
+        return _called_once(_TrainStepVAE(encoder, decoder, self.fact, name="vae"), encoder)
 
     def compile(self, model, optimizer):
         model.compile(optimizer=optimizer)

@@ -5,7 +5,7 @@ import tensorflow as tf
 from keras import layers
 
 from my_AE_code.models.base import ConvAutoencoderBase
-from my_AE_code.models.checks import check_architecture, check_images, check_vae_loss
+from my_AE_code.models.checks import check_images, check_vae_loss
 from my_AE_code.models.kl_strategies import STRATEGIES
 from my_AE_code.models.layers import KLLossLayer, Sampling, decoder_body, encoder_body
 
@@ -38,14 +38,11 @@ class MyVariationalAutoencoder(ConvAutoencoderBase):
                  encoder_conv_strides, decoder_conv_t_filters, decoder_conv_t_kernel_size,
                  decoder_conv_t_strides, z_dim, use_batch_norm=False, use_dropout=False, act=0,
                  solution_type=0, fact=None, enc_dense_units=None, seed=None):
-        check_architecture(input_dim, encoder_conv_filters, encoder_conv_kernel_size,
-                           encoder_conv_strides, decoder_conv_t_filters, decoder_conv_t_kernel_size,
-                           decoder_conv_t_strides, z_dim, act, enc_dense_units)
         if fact is None and solution_type in DEFAULT_FACT:
             fact = DEFAULT_FACT[solution_type]
         check_vae_loss(solution_type, fact, STRATEGIES)
         super().__init__(
-            input_dim=tuple(input_dim), encoder_conv_filters=encoder_conv_filters,
+            input_dim=input_dim, encoder_conv_filters=encoder_conv_filters,
             encoder_conv_kernel_size=encoder_conv_kernel_size,
             encoder_conv_strides=encoder_conv_strides, decoder_conv_t_filters=decoder_conv_t_filters,
             decoder_conv_t_kernel_size=decoder_conv_t_kernel_size,
