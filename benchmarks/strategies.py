@@ -15,7 +15,6 @@ import argparse
 import gc
 import os
 import statistics
-import time
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
@@ -25,19 +24,12 @@ import tensorflow as tf  # noqa: E402
 from benchmarks import flops, memory  # noqa: E402
 from my_AE_code.callbacks import EpochClock, EpochTimer  # noqa: E402
 from my_AE_code.models import MyAutoencoder, MyVariationalAutoencoder  # noqa: E402
-from my_AE_code.models.base import _QUIET_PIPELINE  # noqa: E402
+from my_AE_code.models.base import array_batches  # noqa: E402
 from my_AE_code.models.layouts import CELEBA_LAYOUT, MNIST_LAYOUT  # noqa: E402
 from my_AE_code.models.losses import equivalent_fact  # noqa: E402
 from my_AE_code.models.part_iv import build_part_iv_model  # noqa: E402
 
 FACT = 1e-3  # mean convention; strategy 3 gets the equivalent sum-convention value
-
-
-def array_dataset(x, batch_size, with_targets):
-    """The same shuffled, batched pipeline train_myVAE builds, for the models that lack it."""
-    dataset = tf.data.Dataset.from_tensor_slices(x).shuffle(len(x)).batch(batch_size)
-    dataset = dataset.with_options(_QUIET_PIPELINE)
-    return dataset.map(lambda b: (b, b)) if with_targets else dataset
 
 
 def epoch_clock(keras_module):
@@ -81,7 +73,7 @@ def variants(arch, x, batch_size):
         parts = MyVariationalAutoencoder(**arch, solution_type=3, fact=FACT)
         model = build_part_iv_model(parts.encoder, parts.decoder, FACT)
         model.compile(optimizer="adam", loss=None)
-        dataset = array_dataset(x, batch_size, with_targets=False)
+        dataset = array_batches(x, batch_size)
         return timed(keras, lambda epochs, clock: model.fit(
             dataset, epochs=epochs, verbose=0, callbacks=[clock]))
 
@@ -91,7 +83,7 @@ def variants(arch, x, batch_size):
         from my_AE_code.models.keras2 import build_keras2_vae
 
         model = build_keras2_vae(**arch, fact=FACT, kl_in="model")
-        dataset = array_dataset(x, batch_size, with_targets=True)
+        dataset = array_batches(x, batch_size).map(lambda batch: (batch, batch))
         return timed(tf_keras, lambda epochs, clock: model.fit(
             dataset, epochs=epochs, verbose=0, callbacks=[clock]))
 

@@ -18,9 +18,8 @@ KL_FACTOR = 0.5e-4   # the recipe's weight of the KL term
 # %%
 from my_AE_code.notebook_setup import setup_notebook  # first: it quietens TensorFlow
 
-import matplotlib.pyplot as plt
-import numpy as np
 import keras
+import matplotlib.pyplot as plt
 from keras import layers, ops
 
 from my_AE_code.mnist import load_mnist

@@ -29,6 +29,14 @@ _QUIET_PIPELINE.autotune.enabled = False
 _QUIET_PIPELINE.threading.private_threadpool_size = 1
 
 
+def array_batches(x, batch_size, shuffle=True):
+    """Batches of an in-memory image array as float32, reshuffled every epoch if asked."""
+    images = tf.data.Dataset.from_tensor_slices(tf.convert_to_tensor(x, dtype="float32"))
+    if shuffle:
+        images = images.shuffle(len(x), reshuffle_each_iteration=True)
+    return images.batch(batch_size).with_options(_QUIET_PIPELINE)
+
+
 class ConvAutoencoderBase:
     """Holds ``encoder``, ``decoder`` and ``model``; subclasses build them in ``_build``."""
 
@@ -96,10 +104,7 @@ class ConvAutoencoderBase:
             images = x.map(lambda *element: element[0])
         else:
             check_images(x, input_dim, name)
-            images = tf.data.Dataset.from_tensor_slices(tf.convert_to_tensor(x, dtype="float32"))
-            if shuffle:
-                images = images.shuffle(len(x), reshuffle_each_iteration=True)
-            images = images.batch(batch_size).with_options(_QUIET_PIPELINE)
+            images = array_batches(x, batch_size, shuffle)
 
         def pair(batch):
             y = targets(batch)

@@ -4,7 +4,7 @@ import keras
 import tensorflow as tf
 from keras import layers
 
-from my_AE_code.models.base import ConvAutoencoderBase
+from my_AE_code.models.base import _QUIET_PIPELINE, ConvAutoencoderBase
 from my_AE_code.models.checks import check_images, check_vae_loss
 from my_AE_code.models.kl_strategies import STRATEGIES
 from my_AE_code.models.layers import KLLossLayer, Sampling, decoder_body, encoder_body
@@ -143,4 +143,4 @@ class MyVariationalAutoencoder(ConvAutoencoderBase):
             (x_train, {"reco": x_train, "mu": t_mu, "log_var": t_logvar}))
         if shuffle:
             pairs = pairs.shuffle(len(x_train))
-        return pairs.batch(batch_size)
+        return pairs.batch(batch_size).with_options(_QUIET_PIPELINE)
