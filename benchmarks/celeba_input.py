@@ -24,6 +24,24 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 BATCH_SIZE = 128
 
 
+def plain_loop(src_files, out_dir, size=96):
+    """The naive baseline: one process, full decode, crop, resize, save."""
+    from PIL import Image
+
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    for path in src_files:
+        image = Image.open(path).convert("RGB")
+        width, height = image.size
+        side = min(width, height)
+        left, top = (width - side) // 2, (height - side) // 2
+        square = image.crop((left, top, left + side, top + side))
+        square.resize((size, size), Image.Resampling.LANCZOS).save(
+            out_dir / (Path(path).stem + ".jpg"), quality=95
+        )
+    return len(src_files)
+
+
 def best_rate(n_images, run, repeats):
     """Images per second of the fastest of ``repeats`` runs; ``run(i)`` does one."""
     best = float("inf")
@@ -35,7 +53,7 @@ def best_rate(n_images, run, repeats):
 
 
 def preparation(src, tmp, repeats):
-    from my_AE_code.celeba import plain_loop, prepare_celeba
+    from my_AE_code.celeba import prepare_celeba
 
     files = sorted(src.glob("*.jpg"))
     rates = {"plain loop": [], "prepare_celeba": []}

@@ -21,15 +21,17 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
-from benchmarks import flops, memory  # noqa: E402
+from benchmarks import flops  # noqa: E402
+from my_AE_code import memory  # noqa: E402
 from my_AE_code.callbacks import EpochClock, EpochTimer  # noqa: E402
 from my_AE_code.models import MyAutoencoder, MyVariationalAutoencoder  # noqa: E402
-from my_AE_code.models.base import array_batches  # noqa: E402
+from my_AE_code.models.inputs import array_batches  # noqa: E402
+from my_AE_code.models.kl_strategies import STRATEGIES  # noqa: E402
 from my_AE_code.models.layouts import CELEBA_LAYOUT, MNIST_LAYOUT  # noqa: E402
-from my_AE_code.models.losses import equivalent_fact  # noqa: E402
+from my_AE_code.models.losses import MEAN  # noqa: E402
 from my_AE_code.models.part_iv import build_part_iv_model  # noqa: E402
 
-FACT = 1e-3  # mean convention; strategy 3 gets the equivalent sum-convention value
+FACT = 1e-3  # mean convention; each strategy gets the equivalent in its own convention
 
 
 def epoch_clock(keras_module):
@@ -47,7 +49,7 @@ def variants(arch, x, batch_size):
     """
     import keras
 
-    n_pixels = int(np.prod(arch["input_dim"]))
+    n_pixels = arch["input_dim"][0] * arch["input_dim"][1]
 
     def timed(keras_module, run):
         def fit(epochs):
@@ -57,7 +59,7 @@ def variants(arch, x, batch_size):
         return fit
 
     def vae(solution_type):
-        fact = equivalent_fact(FACT, n_pixels, arch["z_dim"]) if solution_type == 3 else FACT
+        fact = STRATEGIES[solution_type].convention.fact_from(FACT, MEAN, n_pixels, arch["z_dim"])
         model = MyVariationalAutoencoder(**arch, solution_type=solution_type, fact=fact)
         model.compile_myVAE(0.0005)
         return timed(keras, lambda epochs, clock: model.train_myVAE(

@@ -4,8 +4,10 @@ Every function returns a matplotlib Figure and never calls ``plt.show``. The
 figure is closed in pyplot right away, so Jupyter shows it exactly once when
 it is a cell's last expression (or when passed to ``display``), loops and
 callbacks can make hundreds of figures without piling them up, and
-``fig.savefig(...)`` writes it to a file. Images may have 1 channel (MNIST,
-shown in grey) or 3 (CelebA, shown in colour).
+``fig.savefig(...)`` writes it to a file. Functions that draw a single panel
+also take ``ax=``, to draw into a panel of a figure of your own (they return
+that panel's figure). Images may have 1 channel (MNIST, shown in grey) or 3
+(CelebA, shown in colour).
 """
 
 import math
@@ -14,7 +16,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.ticker import MaxNLocator
 
-from my_AE_code.latent_stats import decode
+from my_AE_code.inference import decode, keras_part
 
 #: Names and panel titles of the losses the models log (see kl_strategies).
 LOSS_PANELS = (("loss", "total loss"), ("reco_loss", "reconstruction loss"),
@@ -30,6 +32,14 @@ def _figure(nrows=1, ncols=1, size_per_panel=(4.0, 3.5), **kwargs):
                              squeeze=False, **kwargs)
     plt.close(fig)
     return fig, axes
+
+
+def _panel(ax, size):
+    """The axis to draw into: ``ax`` if given, else the single panel of a new figure."""
+    if ax is not None:
+        return ax
+    _, axes = _figure(size_per_panel=size)
+    return axes[0, 0]
 
 
 def _show_image(ax, image):
@@ -71,11 +81,12 @@ def _scatter(ax, points, labels, size=2):
 
 # --- images -------------------------------------------------------------------------------
 
-def plot_images(images, ncols=8, titles=None, suptitle=None):
+def plot_images(images, ncols=8, titles=None, suptitle=None, row_titles=None):
     """A grid of images; a 5-D array (rows, columns, H, W, C) keeps its rows and columns.
 
     ``titles`` holds one title per image, or one per column (shown on the
-    first row), e.g. the factors of an attribute vector.
+    first row), e.g. the factors of an attribute vector. ``row_titles`` labels
+    the rows on the left (e.g. the epoch of each row).
     """
     images = np.asarray(images)
     if images.ndim == 5:
@@ -87,9 +98,21 @@ def plot_images(images, ncols=8, titles=None, suptitle=None):
     if titles is not None:
         for ax, title in zip(axes.ravel(), titles):
             ax.set_title(str(title), fontsize=8)
+    if row_titles is not None:
+        _label_rows(fig, axes, row_titles)
     if suptitle:
         fig.suptitle(suptitle)
     return fig
+
+
+def _label_rows(fig, axes, row_titles):
+    """Titles left of the rows, in a column of their own so they never cover an image."""
+    label_width = 0.075 * max(len(str(title)) for title in row_titles)
+    width, height = fig.get_size_inches()
+    fig.set_size_inches(width + label_width, height)
+    fig.subplots_adjust(left=label_width / (width + label_width), right=0.99, wspace=0.05)
+    for ax_row, title in zip(axes, row_titles):
+        ax_row[0].set_ylabel(str(title), fontsize=9, rotation=0, ha="right", va="center")
 
 
 def plot_reconstructions(originals, reconstructions, n=10,
@@ -105,8 +128,7 @@ def plot_reconstructions(originals, reconstructions, n=10,
         rows = [originals, reconstructions]
     n = min(n, *(len(row) for row in rows))
     fig, axes = _image_grid([image for row in rows for image in row[:n]], len(rows), n)
-    for ax_row, title in zip(axes, row_titles):
-        ax_row[0].set_ylabel(title, fontsize=9)
+    _label_rows(fig, axes, row_titles[:len(rows)])
     return fig
 
 
@@ -122,16 +144,15 @@ def plot_generated(decoder, z_dim, n=16, seed=0, scale=1.0, ncols=8):
 
 # --- the latent space ---------------------------------------------------------------------
 
-def plot_latent_scatter(z, labels, title=None):
+def plot_latent_scatter(z, labels, title=None, ax=None):
     """The first two latent coordinates of every point, coloured by label (e.g. digit)."""
-    fig, axes = _figure(size_per_panel=(6.5, 5.5))
-    ax = axes[0, 0]
+    ax = _panel(ax, (6.5, 5.5))
     _scatter(ax, z, labels)
     ax.set_xlabel("z[0]")
     ax.set_ylabel("z[1]")
     ax.set_aspect("equal", adjustable="datalim")
     ax.set_title(title or "latent space")
-    return fig
+    return ax.figure
 
 
 def grid_values(n, extent=3.0, spacing="linear"):
@@ -154,8 +175,7 @@ def plot_latent_grid(decoder, n=15, extent=3.0, spacing="linear", center=None):
     The other dimensions stay at ``center`` (default: the origin), so this
     also works for z_dim > 2. Up in the mosaic is +z[1], right is +z[0].
     """
-    decoder_model = getattr(decoder, "decoder", decoder)
-    z_dim = decoder_model.input_shape[-1]
+    z_dim = keras_part(decoder, "decoder").input_shape[-1]
     center = np.zeros(z_dim) if center is None else np.asarray(center, dtype="float64")
     values = grid_values(n, extent, spacing)
     z0, z1 = np.meshgrid(values, values[::-1])  # first row = largest z[1]
@@ -181,15 +201,14 @@ def plot_latent_grid(decoder, n=15, extent=3.0, spacing="linear", center=None):
     return fig
 
 
-def plot_tsne(embedding, labels=None, title=None):
+def plot_tsne(embedding, labels=None, title=None, ax=None):
     """A 2-D t-SNE embedding (from `latent_stats.tsne_projection`), coloured by label."""
-    fig, axes = _figure(size_per_panel=(6.5, 5.5))
-    ax = axes[0, 0]
+    ax = _panel(ax, (6.5, 5.5))
     _scatter(ax, embedding, labels)
     ax.set_xticks([])
     ax.set_yticks([])
     ax.set_title(title or "t-SNE projection of the latent points")
-    return fig
+    return ax.figure
 
 
 def plot_z_histograms(z, dims=None, bins=50, max_dims=16, ncols=4):
@@ -217,21 +236,21 @@ def plot_z_histograms(z, dims=None, bins=50, max_dims=16, ncols=4):
     return fig
 
 
-def plot_radius_distributions(radii_by_name, bins=50, density=False):
+def plot_radius_distributions(radii_by_name, bins=50, density=False, ax=None):
     """Overlaid histograms of the radii |z| of several models (e.g. AE vs tiny-KL VAE vs VAE).
 
-    All histograms share the same bin edges, so their shapes compare directly.
+    All histograms share the same bin edges, so their shapes compare directly;
+    ``bins`` is a count or the edges themselves (post XIII: 0.5 wide).
     """
     arrays = {name: np.asarray(r) for name, r in radii_by_name.items()}
     edges = np.histogram_bin_edges(np.concatenate(list(arrays.values())), bins=bins)
-    fig, axes = _figure(size_per_panel=(7.0, 4.5))
-    ax = axes[0, 0]
+    ax = _panel(ax, (7.0, 4.5))
     for name, values in arrays.items():
         ax.hist(values, bins=edges, histtype="step", linewidth=1.5, density=density, label=name)
     ax.set_xlabel("radius |z|")
     ax.set_ylabel("density" if density else "number of points")
     ax.legend()
-    return fig
+    return ax.figure
 
 
 # --- training -----------------------------------------------------------------------------

@@ -9,7 +9,7 @@ into the other.
 
 import numpy as np
 
-from my_AE_code.latent_stats import decode
+from my_AE_code.inference import decode
 
 
 def _as_mask(has_attribute):
@@ -57,3 +57,31 @@ def morph(decoder, z_start, z_end, steps=8):
     t = np.linspace(0.0, 1.0, steps)[:, None]
     z = (1.0 - t) * np.asarray(z_start, dtype="float64") + t * np.asarray(z_end, dtype="float64")
     return decode(decoder, z)
+
+
+def attribute_classifier(images, has_attribute, size=24):
+    """A logistic regression on shrunk pixels that tells whether an image shows an attribute.
+
+    It judges the images that `add_attribute` makes: if adding the Smiling
+    vector adds a smile, the classifier's probability of "smiling" rises.
+    The images are block-averaged to ``size`` x ``size`` first (a face's
+    smile or glasses survive that; the classifier stays small and quick).
+    Use `shrink` on the images to be judged, then ``predict_proba``.
+    """
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    features = shrink(images, size)
+    return make_pipeline(StandardScaler(), LogisticRegression(max_iter=1000, C=0.1)).fit(
+        features, _as_mask(has_attribute))
+
+
+def shrink(images, size=24):
+    """(N, H, W, C) images -> (N, size * size * C) features by averaging square blocks."""
+    images = np.asarray(images, dtype="float32")
+    n, height, width, channels = images.shape
+    if height % size or width % size:
+        raise ValueError(f"size={size} must divide the image size {height}x{width}.")
+    blocks = images.reshape(n, size, height // size, size, width // size, channels)
+    return blocks.mean(axis=(2, 4)).reshape(n, -1)

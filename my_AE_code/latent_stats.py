@@ -5,10 +5,8 @@ answer is measured here: radii of the z-points, how clustered they are
 (MiniBatchKMeans inertia), how small the variances (log_var) became, and how
 far the sampled z still strays from mu.
 
-Everything is vectorised numpy over all points at once. Only `encode`,
-`decode` and `reconstruct` touch the models; they run batch by batch, so
-170,000 CelebA images never sit in memory together, only their small latent
-vectors do.
+Everything is vectorised numpy over the latent points, which
+`my_AE_code.inference.encode` gets from the images batch by batch.
 """
 
 from dataclasses import dataclass
@@ -19,87 +17,6 @@ import numpy as np
 #: 0.08, 0.37, 0.61 and 1.0 there. A VAE with a tiny KL loss pushes almost all
 #: log_var far below -5; a VAE with a real KL loss keeps many near 0.
 LOGVAR_THRESHOLDS = (-5.0, -2.0, -1.0, 0.0)
-
-
-# --- running the models batch by batch ---------------------------------------------------
-
-def _part(obj, name):
-    """The Keras model ``name`` of a `MyVariationalAutoencoder`/`MyAutoencoder`, or obj itself.
-
-    Lets every function take either the whole object or its encoder/decoder.
-    """
-    return getattr(obj, name, obj)
-
-
-def _image_batches(data, batch_size):
-    """Yield numpy image batches from an array or a tf.data.Dataset of batches.
-
-    Dataset elements may be (images, attributes, ...) tuples, as the CelebA
-    pipeline yields; only the images are kept.
-    """
-    if hasattr(data, "as_numpy_iterator"):
-        for element in data.as_numpy_iterator():
-            yield element[0] if isinstance(element, tuple) else element
-    else:
-        for start in range(0, len(data), batch_size):
-            yield np.asarray(data[start:start + batch_size], dtype="float32")
-
-
-def encode(encoder, data, batch_size=512, progress=False):
-    """Encode ``data`` batch by batch: (z, mu, log_var) for a VAE, z for an AE.
-
-    ``encoder`` is an Encoder model or the whole `MyVariationalAutoencoder`
-    (`MyAutoencoder`). ``data`` is an image array or a tf.data.Dataset that
-    yields image batches (or (images, ...) tuples). Only the latent arrays are
-    kept and concatenated; the images pass through one batch at a time.
-
-    For a VAE, z is sampled around mu unless ``vae.set_enc_to_predict()`` was
-    called first.
-    """
-    encoder = _part(encoder, "encoder")
-    batches = _image_batches(data, batch_size)
-    if progress:
-        from tqdm.auto import tqdm
-        batches = tqdm(batches, desc="encoding", unit="batch")
-    parts = []
-    for batch in batches:
-        out = encoder.predict_on_batch(batch)
-        parts.append(out if isinstance(out, (list, tuple)) else [out])
-    if not parts:
-        raise ValueError("encode() got no images: the array or dataset is empty.")
-    arrays = [np.concatenate(column) for column in zip(*parts)]
-    return tuple(arrays) if len(arrays) > 1 else arrays[0]
-
-
-def decode(decoder, z, batch_size=256):
-    """Images from latent points, batch by batch; ``decoder`` may be the whole VAE/AE object."""
-    decoder = _part(decoder, "decoder")
-    z = np.asarray(z, dtype="float32")
-    if z.ndim == 1:
-        z = z[None]
-    return np.concatenate([np.asarray(decoder(z[start:start + batch_size], training=False))
-                           for start in range(0, len(z), batch_size)])
-
-
-def reconstruct(model, images, batch_size=256):
-    """Decoder(Encoder(images)) batch by batch, with z = mu for a VAE.
-
-    ``model`` is a `MyVariationalAutoencoder` or `MyAutoencoder`. A VAE's
-    sampling is switched off (``set_enc_to_predict``) for the reconstruction
-    and its previous setting restored afterwards, so reconstructions show what
-    the Encoder learned, not one random draw around it.
-    """
-    switchable = hasattr(model, "set_enc_to_predict")
-    if switchable:
-        previous = model.enc_v_eps_factor
-        model.set_enc_to_predict()
-    try:
-        encoded = encode(model, images, batch_size=batch_size)
-        z = encoded[0] if isinstance(encoded, tuple) else encoded
-        return decode(model, z, batch_size=batch_size)
-    finally:
-        if switchable:
-            model.enc_v_eps_factor = previous
 
 
 # --- radii and clusters -------------------------------------------------------------------
@@ -204,12 +121,13 @@ def z_mu_deviations(z, mu, radius_bins=10):
 
 # --- projection ----------------------------------------------------------------------------
 
-def tsne_projection(points, n_max=5000, seed=0, perplexity=30.0):
+def tsne_projection(points, n_max=5000, seed=0, perplexity=30.0, early_exaggeration=12.0):
     """2-D t-SNE embedding of at most ``n_max`` randomly chosen points: (embedding, indices).
 
-    t-SNE costs O(n log n) per iteration and far more memory than the points
-    themselves, so large sets are subsampled; ``indices`` picks the matching
-    labels (``labels[indices]``).
+    ``perplexity`` and ``early_exaggeration`` are sklearn's (its defaults: 30
+    and 12; post XIII also uses 10 and 16). t-SNE costs O(n log n) per
+    iteration and far more memory than the points themselves, so large sets
+    are subsampled; ``indices`` picks the matching labels (``labels[indices]``).
     """
     from sklearn.manifold import TSNE
 
@@ -220,5 +138,6 @@ def tsne_projection(points, n_max=5000, seed=0, perplexity=30.0):
     else:
         indices = np.arange(len(points))
     perplexity = min(perplexity, (len(indices) - 1) / 3)  # sklearn needs perplexity < n
-    tsne = TSNE(n_components=2, perplexity=perplexity, random_state=seed, init="pca")
+    tsne = TSNE(n_components=2, perplexity=perplexity, early_exaggeration=early_exaggeration,
+                random_state=seed, init="pca")
     return tsne.fit_transform(points[indices]), indices

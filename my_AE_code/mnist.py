@@ -24,7 +24,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from my_AE_code.notebook_setup import data_dir as default_data_dir
+from my_AE_code.paths import data_dir as default_data_dir
 
 MNIST_FILE = "mnist.npz"
 MNIST_URL = "https://storage.googleapis.com/tensorflow/tf-keras-datasets/mnist.npz"
@@ -136,3 +136,15 @@ def _as_images(x: np.ndarray, origin: Path | None = None) -> np.ndarray:
 
 def _as_labels(y: np.ndarray) -> np.ndarray:
     return np.asarray(y).reshape(-1).astype(np.uint8)
+
+
+def digit_classifier(x_train: np.ndarray, y_train: np.ndarray):
+    """A plain 3-nearest-neighbour classifier on the pixels, to score reconstructions.
+
+    "Recognisable" becomes a number: the share of reconstructed test digits
+    this classifier assigns to the digit they came from, next to its score on
+    the original test digits. It knows nothing of the models it judges.
+    """
+    from sklearn.neighbors import KNeighborsClassifier
+
+    return KNeighborsClassifier(n_neighbors=3).fit(x_train.reshape(len(x_train), -1), y_train)

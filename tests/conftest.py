@@ -1,4 +1,4 @@
-"""Shared fixtures: small MNIST-shaped data and the post-VI architecture."""
+"""Shared fixtures: small MNIST-shaped data with structure to learn."""
 
 import os
 
@@ -7,10 +7,6 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
-
-from my_AE_code.models.layouts import MNIST_LAYOUT  # noqa: E402
-
-MNIST_ARCH = MNIST_LAYOUT
 
 
 def make_blob_images(n, seed=0):

@@ -4,8 +4,8 @@ import keras
 import pytest
 
 from benchmarks.flops import forward_flops, model_forward_flops, training_flops_per_sample
-from conftest import MNIST_ARCH
 from my_AE_code.models import MyVariationalAutoencoder
+from my_AE_code.models.layouts import MNIST_LAYOUT
 
 
 def built(layer, input_shape):
@@ -25,7 +25,7 @@ def test_conv_dense_and_transposed_conv():
 
 
 def test_post_vi_layout_counts_every_weighted_layer():
-    vae = MyVariationalAutoencoder(**MNIST_ARCH)
+    vae = MyVariationalAutoencoder(**MNIST_LAYOUT)
     encoder = (2 * 28 * 28 * 32 * 9 * 1 + 2 * 14 * 14 * 64 * 9 * 32 + 2 * 7 * 7 * 128 * 9 * 64
                + 2 * 2 * 6272 * 2)
     decoder = (2 * 2 * 6272 + 2 * 7 * 7 * 128 * 9 * 64 + 2 * 14 * 14 * 64 * 9 * 32

@@ -10,8 +10,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from benchmarks.celeba_input import plain_loop
 from my_AE_code.celeba import prepare
-from my_AE_code.celeba.prepare import plain_loop, prepare_celeba
+from my_AE_code.celeba.prepare import prepare_celeba
 
 REPO = Path(__file__).resolve().parents[1]
 N_PLAIN = 12  # ordinary 178x218 RGB JPEGs

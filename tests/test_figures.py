@@ -11,7 +11,7 @@ import pytest  # noqa: E402
 from scipy.stats import norm  # noqa: E402
 
 from my_AE_code import figures  # noqa: E402
-from my_AE_code.latent_stats import decode  # noqa: E402
+from my_AE_code.inference import decode  # noqa: E402
 
 SHAPES = [(28, 28, 1), (96, 96, 3)]
 

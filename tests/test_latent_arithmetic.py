@@ -4,8 +4,8 @@ import keras
 import numpy as np
 import pytest
 
+from my_AE_code.inference import decode
 from my_AE_code.latent_arithmetic import add_attribute, attribute_vector, morph
-from my_AE_code.latent_stats import decode
 
 
 @pytest.fixture(scope="module")

@@ -3,9 +3,9 @@
 import numpy as np
 import pytest
 
-from conftest import MNIST_ARCH
 from my_AE_code.models import MyVariationalAutoencoder
 from my_AE_code.models.keras2 import build_keras2_vae
+from my_AE_code.models.layouts import MNIST_LAYOUT
 from my_AE_code.models.losses import kl_loss_mean, reco_loss_mean
 from my_AE_code.models.part_iv import LossLayerAfterDecoder, build_part_iv_model
 
@@ -23,16 +23,20 @@ def test_part_iv_layer_adds_bce_plus_kl():
 
 
 def test_part_iv_model_trains_without_targets(blobs):
-    parts = MyVariationalAutoencoder(**MNIST_ARCH, solution_type=3)
+    parts = MyVariationalAutoencoder(**MNIST_LAYOUT, solution_type=3)
     model = build_part_iv_model(parts.encoder, parts.decoder, fact=1e-3)
     model.compile(optimizer="adam", loss=None)
     history = model.fit(blobs, None, batch_size=32, epochs=3, verbose=0).history
     assert history["loss"][-1] < 0.9 * history["loss"][0]
+    # The two parts are logged apart (the post's add_metric, done with trackers).
+    np.testing.assert_allclose(history["loss"],
+                               np.add(history["reco_loss"], history["kl_loss"]), rtol=1e-4)
+    assert 0 < history["kl_loss"][-1] < history["reco_loss"][-1]
 
 
 @pytest.mark.parametrize("kl_in", ["model", "encoder"])
 def test_keras2_recipes_train(blobs, kl_in):
-    model = build_keras2_vae(**MNIST_ARCH, fact=1e-3, kl_in=kl_in, learning_rate=0.001)
+    model = build_keras2_vae(**MNIST_LAYOUT, fact=1e-3, kl_in=kl_in, learning_rate=0.001)
     assert len(model.losses) == 1  # the KL term, attached where asked
     history = model.fit(blobs, blobs, batch_size=32, epochs=3, verbose=0).history
     assert history["loss"][-1] < 0.9 * history["loss"][0]
@@ -40,4 +44,4 @@ def test_keras2_recipes_train(blobs, kl_in):
 
 def test_keras2_unknown_place_for_the_kl_loss():
     with pytest.raises(ValueError, match="kl_in='decoder'"):
-        build_keras2_vae(**MNIST_ARCH, kl_in="decoder")
+        build_keras2_vae(**MNIST_LAYOUT, kl_in="decoder")

@@ -5,12 +5,12 @@ import json
 import numpy as np
 import pytest
 
-from conftest import MNIST_ARCH
 from my_AE_code.models import MyAutoencoder, MyVariationalAutoencoder
+from my_AE_code.models.layouts import MNIST_LAYOUT
 
 
 def arch(**changes):
-    return {**MNIST_ARCH, **changes}
+    return {**MNIST_LAYOUT, **changes}
 
 
 @pytest.mark.parametrize("changes, error, message", [
@@ -30,17 +30,17 @@ def test_bad_architecture(changes, error, message):
 
 def test_unknown_solution_type():
     with pytest.raises(ValueError, match="solution_type=7 is unknown"):
-        MyVariationalAutoencoder(**MNIST_ARCH, solution_type=7)
+        MyVariationalAutoencoder(**MNIST_LAYOUT, solution_type=7)
 
 
 def test_negative_fact():
     with pytest.raises(ValueError, match="fact=-0.001 is negative"):
-        MyVariationalAutoencoder(**MNIST_ARCH, fact=-1e-3)
+        MyVariationalAutoencoder(**MNIST_LAYOUT, fact=-1e-3)
 
 
 @pytest.fixture(scope="module")
 def compiled_vae():
-    vae = MyVariationalAutoencoder(**MNIST_ARCH)
+    vae = MyVariationalAutoencoder(**MNIST_LAYOUT)
     vae.compile_myVAE(0.001)
     return vae
 
@@ -63,14 +63,14 @@ def test_unscaled_pixels(compiled_vae):
 
 
 def test_training_before_compiling():
-    vae = MyVariationalAutoencoder(**MNIST_ARCH)
+    vae = MyVariationalAutoencoder(**MNIST_LAYOUT)
     with pytest.raises(RuntimeError, match="compile_myVAE"):
         vae.train_myVAE(np.zeros((4, 28, 28, 1), "float32"), 2, 1, verbose=0)
 
 
 @pytest.mark.parametrize("solution_type", [0, 1, 2, 3])
 def test_save_load_gives_identical_predictions(tmp_path, blobs, solution_type):
-    vae = MyVariationalAutoencoder(**MNIST_ARCH, solution_type=solution_type, use_batch_norm=True)
+    vae = MyVariationalAutoencoder(**MNIST_LAYOUT, solution_type=solution_type, use_batch_norm=True)
     vae.compile_myVAE(0.001)
     vae.train_myVAE(blobs[:64], batch_size=32, epochs=1, verbose=0)
     vae.save(tmp_path / "vae")
@@ -91,7 +91,7 @@ def test_save_load_gives_identical_predictions(tmp_path, blobs, solution_type):
 
 
 def test_autoencoder_round_trip(tmp_path, blobs):
-    ae = MyAutoencoder(**MNIST_ARCH)
+    ae = MyAutoencoder(**MNIST_LAYOUT)
     ae.save(tmp_path / "ae")
     loaded = MyAutoencoder.load(tmp_path / "ae")
     np.testing.assert_array_equal(ae.model.predict(blobs[:8], verbose=0),
@@ -102,24 +102,24 @@ def test_autoencoder_round_trip(tmp_path, blobs):
 
 def test_loading_another_architecture_names_the_mismatch(tmp_path):
     MyVariationalAutoencoder(**arch(z_dim=16)).save(tmp_path / "z16")
-    vae = MyVariationalAutoencoder(**MNIST_ARCH)
+    vae = MyVariationalAutoencoder(**MNIST_LAYOUT)
     with pytest.raises(ValueError, match="z_dim=16 in the file, 2 here"):
         vae.load_weights(tmp_path / "z16")
 
 
 def test_loading_a_bare_weights_file_of_another_architecture(tmp_path):
     MyVariationalAutoencoder(**arch(z_dim=16)).save(tmp_path / "z16")
-    vae = MyVariationalAutoencoder(**MNIST_ARCH)
+    vae = MyVariationalAutoencoder(**MNIST_LAYOUT)
     with pytest.raises(ValueError, match="do not fit this MyVariationalAutoencoder"):
         vae.load_weights(tmp_path / "z16" / "model.weights.h5")
 
 
 def test_compiled_load_weights_keeps_the_optimizer_state(tmp_path, blobs):
-    vae = MyVariationalAutoencoder(**MNIST_ARCH)
+    vae = MyVariationalAutoencoder(**MNIST_LAYOUT)
     vae.compile_myVAE(0.001)
     vae.train_myVAE(blobs[:64], batch_size=32, epochs=1, verbose=0)
     vae.save(tmp_path / "vae")
-    fresh = MyVariationalAutoencoder(**MNIST_ARCH)
+    fresh = MyVariationalAutoencoder(**MNIST_LAYOUT)
     fresh.compile_myVAE(0.001)
     fresh.load_weights(tmp_path / "vae")
     assert int(fresh.model.optimizer.iterations.numpy()) == 2

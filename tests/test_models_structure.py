@@ -4,11 +4,10 @@ import keras
 import numpy as np
 import pytest
 
-from conftest import MNIST_ARCH
 from my_AE_code.models import MyVariationalAutoencoder
 from my_AE_code.models import layers as model_layers
 from my_AE_code.models.layers import Sampling
-from my_AE_code.models.layouts import CELEBA_LAYOUT
+from my_AE_code.models.layouts import CELEBA_LAYOUT, MNIST_LAYOUT
 
 CELEBA_ARCH = {key: value for key, value in CELEBA_LAYOUT.items() if key != "z_dim"}
 
@@ -32,7 +31,7 @@ def test_post_xii_encoder_parameter_counts(z_dim, dense_units, expected):
 
 
 def test_switch_takes_effect_on_the_next_predict():
-    vae = MyVariationalAutoencoder(**{**MNIST_ARCH, "z_dim": 4})
+    vae = MyVariationalAutoencoder(**{**MNIST_LAYOUT, "z_dim": 4})
     images = np.random.default_rng(0).uniform(size=(8, 28, 28, 1)).astype("float32")
     z, mu, _ = vae.encoder.predict(images, verbose=0)  # traces predict with sampling on
     assert not np.allclose(z, mu)
@@ -66,19 +65,35 @@ def test_eps_is_clipped_element_wise(monkeypatch):
 
 @pytest.mark.parametrize("act, expected", [(0, "LeakyReLU"), (1, "ReLU"), (2, "AlphaDropout")])
 def test_activation_choices(act, expected):
-    vae = MyVariationalAutoencoder(**MNIST_ARCH, act=act, use_dropout=True, use_batch_norm=True)
+    vae = MyVariationalAutoencoder(**MNIST_LAYOUT, act=act, use_dropout=True, use_batch_norm=True)
     kinds = {type(layer).__name__ for layer in vae.encoder.layers}
     assert expected in kinds
     assert "BatchNormalization" in kinds
 
 
 def test_selu_uses_lecun_normal():
-    vae = MyVariationalAutoencoder(**MNIST_ARCH, act=2)
+    vae = MyVariationalAutoencoder(**MNIST_LAYOUT, act=2)
     conv = vae.encoder.get_layer("encoder_conv_0")
     assert type(conv.kernel_initializer).__name__ == "LecunNormal"
 
 
 def test_extra_dense_layer_sits_before_mu():
-    vae = MyVariationalAutoencoder(**MNIST_ARCH, enc_dense_units=16)
+    vae = MyVariationalAutoencoder(**MNIST_LAYOUT, enc_dense_units=16)
     assert vae.encoder.get_layer("encoder_dense").units == 16
     assert vae.encoder.get_layer("mu").kernel.shape == (16, 2)
+
+
+def test_a_seed_makes_the_model_repeatable(blobs):
+    def trained(seed):
+        keras.utils.set_random_seed(seed + 100)  # the global seed must not matter
+        vae = MyVariationalAutoencoder(**MNIST_LAYOUT, use_dropout=True, seed=seed)
+        initial = [w.numpy() for w in vae.model.weights]
+        vae.compile_myVAE(0.001)
+        vae.train_myVAE(blobs[:64], batch_size=16, epochs=1, verbose=0)
+        return initial, [w.numpy() for w in vae.model.weights]
+
+    (start_a, end_a), (start_b, end_b), (start_c, _) = trained(7), trained(7), trained(8)
+    for a, b in zip(start_a + end_a, start_b + end_b, strict=True):
+        np.testing.assert_array_equal(a, b)
+    kernels = [(a, c) for a, c in zip(start_a, start_c) if a.ndim > 1]
+    assert all(not np.array_equal(a, c) for a, c in kernels)

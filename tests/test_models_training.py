@@ -4,13 +4,13 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from conftest import MNIST_ARCH
 from my_AE_code.models import MyAutoencoder, MyVariationalAutoencoder
+from my_AE_code.models.layouts import MNIST_LAYOUT
 
 
 @pytest.mark.parametrize("solution_type, fact", [(0, 1e-3), (1, 1e-3), (2, 1e-3), (3, 1.0)])
 def test_each_strategy_learns(blobs, solution_type, fact):
-    vae = MyVariationalAutoencoder(**MNIST_ARCH, solution_type=solution_type, fact=fact)
+    vae = MyVariationalAutoencoder(**MNIST_LAYOUT, solution_type=solution_type, fact=fact)
     vae.compile_myVAE(learning_rate=0.001)
     history = vae.train_myVAE(blobs, batch_size=32, epochs=4, verbose=0).history
     assert {"loss", "reco_loss", "kl_loss"} <= set(history)
@@ -22,7 +22,7 @@ def test_each_strategy_learns(blobs, solution_type, fact):
 
 
 def test_strategy_1_logs_both_kl_parts(blobs):
-    vae = MyVariationalAutoencoder(**MNIST_ARCH, solution_type=1, fact=1e-3)
+    vae = MyVariationalAutoencoder(**MNIST_LAYOUT, solution_type=1, fact=1e-3)
     vae.compile_myVAE(learning_rate=0.001)
     history = vae.train_myVAE(blobs[:64], batch_size=32, epochs=1, verbose=0).history
     np.testing.assert_allclose(history["kl_loss"][0],
@@ -30,7 +30,7 @@ def test_strategy_1_logs_both_kl_parts(blobs):
 
 
 def test_strategy_1_accepts_the_posts_dummy_targets(blobs):
-    vae = MyVariationalAutoencoder(**MNIST_ARCH, solution_type=1, fact=1e-3)
+    vae = MyVariationalAutoencoder(**MNIST_LAYOUT, solution_type=1, fact=1e-3)
     vae.compile_myVAE(learning_rate=0.001)
     n = 64
     history = vae.train_myVAE(blobs[:n], batch_size=32, epochs=1, verbose=0,
@@ -40,7 +40,7 @@ def test_strategy_1_accepts_the_posts_dummy_targets(blobs):
 
 
 def test_strategy_1_builds_its_dummy_targets_per_batch():
-    vae = MyVariationalAutoencoder(**MNIST_ARCH, solution_type=1)
+    vae = MyVariationalAutoencoder(**MNIST_LAYOUT, solution_type=1)
     batch = tf.zeros((7, 28, 28, 1))
     targets = vae.strategy.targets(batch)
     assert targets["reco"] is batch
@@ -48,7 +48,7 @@ def test_strategy_1_builds_its_dummy_targets_per_batch():
 
 
 def test_autoencoder_learns(blobs):
-    ae = MyAutoencoder(**MNIST_ARCH)
+    ae = MyAutoencoder(**MNIST_LAYOUT)
     ae.compile_myAE(learning_rate=0.001)
     history = ae.train_myAE(blobs, batch_size=32, epochs=4, verbose=0).history
     assert history["loss"][-1] < 0.9 * history["loss"][0]
@@ -56,7 +56,7 @@ def test_autoencoder_learns(blobs):
 
 
 def test_training_from_a_dataset(blobs):
-    vae = MyVariationalAutoencoder(**MNIST_ARCH, solution_type=3)
+    vae = MyVariationalAutoencoder(**MNIST_LAYOUT, solution_type=3)
     vae.compile_myVAE(learning_rate=0.001)
     labels = np.arange(len(blobs))
     dataset = tf.data.Dataset.from_tensor_slices((blobs, labels)).batch(64)
@@ -65,7 +65,7 @@ def test_training_from_a_dataset(blobs):
 
 
 def test_models_usable_on_their_own(blobs):
-    vae = MyVariationalAutoencoder(**{**MNIST_ARCH, "z_dim": 3})
+    vae = MyVariationalAutoencoder(**{**MNIST_LAYOUT, "z_dim": 3})
     z, mu, log_var = vae.encoder.predict(blobs[:4], verbose=0)
     assert z.shape == mu.shape == log_var.shape == (4, 3)
     images = vae.decoder.predict(z, verbose=0)

@@ -17,7 +17,7 @@ used: `prepare`'s worker processes import this package and should start fast.
 """
 
 from my_AE_code.celeba.files import ATTRIBUTE_NAMES, Attributes, prepared_dir, read_attributes
-from my_AE_code.celeba.prepare import PrepareReport, plain_loop, prepare_celeba
+from my_AE_code.celeba.prepare import PrepareReport, prepare_celeba
 from my_AE_code.celeba.source import CelebaSource, CelebaStandinWarning, find_or_make_celeba
 from my_AE_code.celeba.standin import make_standin
 
@@ -31,7 +31,6 @@ __all__ = [
     "PrepareReport",
     "find_or_make_celeba",
     "make_standin",
-    "plain_loop",
     "prepare_celeba",
     "prepared_dir",
     "read_attributes",

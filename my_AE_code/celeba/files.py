@@ -17,12 +17,15 @@ nothing downstream needs to know which one a reader downloaded.
 from __future__ import annotations
 
 import csv
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 IMAGES_DIR = "img_align_celeba"
+IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png")
+JPEG_SUFFIXES = (".jpg", ".jpeg")
 ATTR_FILES = ("list_attr_celeba.csv", "list_attr_celeba.txt")
 PARTITION_FILES = ("list_eval_partition.csv", "list_eval_partition.txt")
 
@@ -37,6 +40,23 @@ ATTRIBUTE_NAMES = (
     "Sideburns", "Smiling", "Straight_Hair", "Wavy_Hair", "Wearing_Earrings",
     "Wearing_Hat", "Wearing_Lipstick", "Wearing_Necklace", "Wearing_Necktie", "Young",
 )  # fmt: skip
+
+
+def list_images(folder: str | Path, suffixes: tuple[str, ...] = IMAGE_SUFFIXES) -> list[str]:
+    """Sorted names of the image files in `folder` ([] if it does not exist).
+
+    The suffix decides what counts as an image, in any case (``.JPG`` too);
+    hidden files such as macOS's ``._000001.jpg`` are never images.
+    """
+    if not Path(folder).is_dir():
+        return []
+    return sorted(
+        entry.name
+        for entry in os.scandir(folder)
+        if entry.is_file()
+        and not entry.name.startswith(".")
+        and entry.name.lower().endswith(suffixes)
+    )
 
 
 def prepared_dir(root: str | Path, size: int) -> Path:

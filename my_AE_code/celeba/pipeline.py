@@ -34,8 +34,10 @@ from PIL import Image
 
 from my_AE_code.celeba.files import (
     ATTR_FILES,
+    JPEG_SUFFIXES,
     PARTITION_FILES,
     find_file,
+    list_images,
     read_attributes,
     read_partition,
 )
@@ -129,11 +131,7 @@ def list_jpegs(image_dir: str | Path) -> list[str]:
             f"{image_dir} does not exist; prepare the images first "
             "(my_AE_code.celeba.prepare_celeba, see data/README.md)."
         )
-    names = sorted(
-        entry.name
-        for entry in os.scandir(image_dir)
-        if entry.name.lower().endswith((".jpg", ".jpeg")) and not entry.name.startswith(".")
-    )
+    names = list_images(image_dir, JPEG_SUFFIXES)
     if not names:
         raise FileNotFoundError(f"No JPEG images in {image_dir}; prepare the images first.")
     return names

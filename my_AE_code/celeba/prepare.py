@@ -39,9 +39,9 @@ from pathlib import Path
 from PIL import Image
 from tqdm import tqdm
 
-from my_AE_code.celeba.files import IMAGES_DIR, prepared_dir
+from my_AE_code.celeba.files import IMAGE_SUFFIXES, IMAGES_DIR, list_images, prepared_dir
+from my_AE_code.paths import data_dir
 
-IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png")
 TEMP_SUFFIX = ".part"
 MAX_CHUNK = 256  # images per task: big enough to hide the cost of a task, small for a smooth bar
 
@@ -149,22 +149,6 @@ def convert_file(src: Path, dst: Path, size: int, quality: int = 95) -> None:
         raise
 
 
-def plain_loop(src_files: list[str | Path], out_dir: str | Path, size: int = 96) -> int:
-    """The naive way, for benchmarks: one process, full decode, crop, resize, save."""
-    out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    for path in src_files:
-        image = Image.open(path).convert("RGB")
-        width, height = image.size
-        side = min(width, height)
-        left, top = (width - side) // 2, (height - side) // 2
-        square = image.crop((left, top, left + side, top + side))
-        square.resize((size, size), Image.Resampling.LANCZOS).save(
-            out_dir / (Path(path).stem + ".jpg"), quality=95
-        )
-    return len(src_files)
-
-
 def _to_rgb(image: Image.Image) -> Image.Image:
     """Grey, CMYK, palette or transparent images as plain RGB; transparency becomes white."""
     has_alpha = image.mode in ("RGBA", "LA", "PA") or "transparency" in image.info
@@ -175,19 +159,13 @@ def _to_rgb(image: Image.Image) -> Image.Image:
 
 
 def _source_images(src_dir: Path) -> list[str]:
-    """Sorted image file names in `src_dir`; hidden files (e.g. macOS's ``._*``) are not images."""
+    """Sorted image file names in `src_dir`; a clear error when there are none."""
     if not src_dir.is_dir():
         raise FileNotFoundError(
             f"CelebA source folder {src_dir} does not exist. Put the unzipped "
             f"{IMAGES_DIR}/ there (see data/README.md)."
         )
-    names = sorted(
-        entry.name
-        for entry in os.scandir(src_dir)
-        if entry.is_file()
-        and not entry.name.startswith(".")
-        and entry.name.lower().endswith(IMAGE_SUFFIXES)
-    )
+    names = list_images(src_dir)
     if not names:
         raise FileNotFoundError(
             f"CelebA source folder {src_dir} holds no images ({', '.join(IMAGE_SUFFIXES)}); "
@@ -262,8 +240,6 @@ def _cpu_count() -> int:
 
 def main(argv: list[str] | None = None) -> int:
     """Command line entry point; returns the exit code."""
-    from my_AE_code.notebook_setup import data_dir
-
     parser = argparse.ArgumentParser(
         prog="python -m my_AE_code.celeba.prepare",
         description="Crop CelebA's images to their centred square and shrink them, in parallel; "

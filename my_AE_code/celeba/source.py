@@ -15,10 +15,9 @@ import warnings
 from pathlib import Path
 from typing import NamedTuple
 
-from my_AE_code.celeba.files import IMAGES_DIR
-from my_AE_code.celeba.prepare import IMAGE_SUFFIXES
+from my_AE_code.celeba.files import IMAGES_DIR, list_images
 from my_AE_code.celeba.standin import make_standin
-from my_AE_code.notebook_setup import data_dir as default_data_dir
+from my_AE_code.paths import data_dir as default_data_dir
 
 CELEBA_DIR = "celeba"
 STANDIN_DIR = "celeba_standin"
@@ -47,9 +46,9 @@ def find_or_make_celeba(
     """
     data_dir = Path(data_dir) if data_dir is not None else default_data_dir()
     real = data_dir / CELEBA_DIR
-    if _has_images(real / IMAGES_DIR):
+    if list_images(real / IMAGES_DIR):
         return CelebaSource(real, is_standin=False)
-    if _has_images(real / IMAGES_DIR / IMAGES_DIR):
+    if list_images(real / IMAGES_DIR / IMAGES_DIR):
         raise FileNotFoundError(
             f"CelebA's images are in {real / IMAGES_DIR / IMAGES_DIR} (Kaggle's zip nests the "
             f"folder); move that inner folder's files up into {real / IMAGES_DIR}."
@@ -68,12 +67,6 @@ def find_or_make_celeba(
         stacklevel=2,
     )
     return CelebaSource(standin, is_standin=True)
-
-
-def _has_images(folder: Path) -> bool:
-    if not folder.is_dir():
-        return False
-    return any(path.suffix.lower() in IMAGE_SUFFIXES for path in folder.iterdir())
 
 
 def _read_marker(root: Path) -> dict | None:

@@ -4,20 +4,21 @@ import keras
 from keras import layers
 
 from my_AE_code.models.base import ConvAutoencoderBase
-from my_AE_code.models.layers import decoder_body, encoder_body
+from my_AE_code.models.layers import LayerSeeds, decoder_body, encoder_body
 
 
 class MyAutoencoder(ConvAutoencoderBase):
     """Conv Encoder -> z (a plain Dense layer) -> conv Decoder, trained with BCE.
 
     Same conv stacks and parameters as `MyVariationalAutoencoder`, minus the
-    variational part: every image maps to exactly one point z.
+    variational part: every image maps to exactly one point z. ``seed`` makes
+    it repeatable, as for the VAE.
     """
 
     def __init__(self, input_dim, encoder_conv_filters, encoder_conv_kernel_size,
                  encoder_conv_strides, decoder_conv_t_filters, decoder_conv_t_kernel_size,
                  decoder_conv_t_strides, z_dim, use_batch_norm=False, use_dropout=False, act=0,
-                 enc_dense_units=None):
+                 enc_dense_units=None, seed=None):
         super().__init__(
             input_dim=input_dim, encoder_conv_filters=encoder_conv_filters,
             encoder_conv_kernel_size=encoder_conv_kernel_size,
@@ -25,22 +26,24 @@ class MyAutoencoder(ConvAutoencoderBase):
             decoder_conv_t_kernel_size=decoder_conv_t_kernel_size,
             decoder_conv_t_strides=decoder_conv_t_strides, z_dim=z_dim,
             use_batch_norm=use_batch_norm, use_dropout=use_dropout, act=act,
-            enc_dense_units=enc_dense_units)
+            enc_dense_units=enc_dense_units, seed=seed)
 
     def _build(self):
+        seeds = LayerSeeds(self.seed)
         encoder_input = keras.Input(shape=self.input_dim, name="encoder_input")
         x, self._shape_before_flattening = encoder_body(
             encoder_input, self.encoder_conv_filters, self.encoder_conv_kernel_size,
             self.encoder_conv_strides, self.act, self.use_batch_norm, self.use_dropout,
-            self.enc_dense_units)
-        z = layers.Dense(self.z_dim, name="encoder_output")(x)
+            self.enc_dense_units, seeds)
+        z = layers.Dense(self.z_dim, kernel_initializer=seeds.initializer("glorot_uniform"),
+                         name="encoder_output")(x)
         self.encoder = keras.Model(encoder_input, z, name="encoder")
 
         decoder_input = keras.Input(shape=(self.z_dim,), name="decoder_input")
         image = decoder_body(decoder_input, self._shape_before_flattening,
                              self.decoder_conv_t_filters, self.decoder_conv_t_kernel_size,
                              self.decoder_conv_t_strides, self.act, self.use_batch_norm,
-                             self.use_dropout)
+                             self.use_dropout, seeds)
         self.decoder = keras.Model(decoder_input, image, name="decoder")
 
         model_input = keras.Input(shape=self.input_dim, name="autoencoder_input")
@@ -58,5 +61,7 @@ class MyAutoencoder(ConvAutoencoderBase):
 
         ``checkpoint_dir``: per-epoch checkpoints, resumed from as in train_myVAE.
         """
-        return self._fit(x_train, batch_size, epochs, initial_epoch, self._targets, callbacks,
-                         verbose, validation_data, shuffle, checkpoint_dir)
+        return self._fit(self._batches(x_train, batch_size, shuffle), batch_size=batch_size,
+                         epochs=epochs, initial_epoch=initial_epoch, callbacks=callbacks,
+                         verbose=verbose, validation_data=validation_data,
+                         checkpoint_dir=checkpoint_dir)

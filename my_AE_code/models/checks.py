@@ -49,9 +49,9 @@ def check_architecture(input_dim, encoder_conv_filters, encoder_conv_kernel_size
                                   "decoder_conv_t_strides"),
                       (decoder_conv_t_filters, decoder_conv_t_kernel_size, decoder_conv_t_strides))
     _check_positive_int("z_dim", z_dim)
-    if act not in ACTIVATIONS:
-        raise ValueError(f"act={act!r} is unknown: use 0 (LeakyReLU), 1 (ReLU) or 2 (SELU with "
-                         f"AlphaDropout).")
+    if isinstance(act, bool) or act not in ACTIVATIONS:
+        choices = ", ".join(f"{code} ({entry.name})" for code, entry in ACTIVATIONS.items())
+        raise ValueError(f"act={act!r} is unknown: use one of {choices}.")
     if enc_dense_units is not None:
         _check_positive_int("enc_dense_units", enc_dense_units)
 
@@ -66,10 +66,12 @@ def check_architecture(input_dim, encoder_conv_filters, encoder_conv_kernel_size
 
 
 def check_vae_loss(solution_type, fact, strategies):
-    """Validate the parameters that only the VAE has."""
-    if solution_type not in strategies:
+    """Validate the parameters that only the VAE has (``fact=None``: the strategy's default)."""
+    if isinstance(solution_type, bool) or solution_type not in strategies:
         raise ValueError(f"solution_type={solution_type!r} is unknown: use 0 (KL layer in the "
                          f"Encoder), 1 (mu/log_var as outputs), 2 (model loss) or 3 (train_step).")
+    if fact is None:
+        return
     if isinstance(fact, bool) or not isinstance(fact, numbers.Real) or not math.isfinite(fact):
         raise TypeError(f"fact must be a finite number, got {fact!r}.")
     if fact < 0:

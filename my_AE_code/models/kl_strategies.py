@@ -11,8 +11,10 @@ in where the KL loss enters training:
 3   train_step (post VIII)   a hand-written ``train_step`` with ``GradientTape``
 ==  =======================  ====================================================
 
-Strategies 0-2 use the mean convention for ``fact``, strategy 3 the sum
-convention (see `my_AE_code.models.losses`). All four log ``loss`` (total),
+Each strategy states its loss ``convention`` for ``fact`` (strategies 0-2
+the mean convention, strategy 3 the sum convention; see
+`my_AE_code.models.losses`) and its ``default_fact``, so callers ask the
+strategy instead of testing ``solution_type``. All four log ``loss`` (total),
 ``reco_loss`` and ``kl_loss``; strategy 1 also logs its two KL parts as
 ``mu_loss`` and ``log_var_loss``.
 """
@@ -21,13 +23,18 @@ import keras
 import tensorflow as tf
 from keras import ops
 
-from my_AE_code.models.losses import kl_loss_mean, kl_loss_sum, reco_loss_sum
+from my_AE_code.models.inputs import array_batches
+from my_AE_code.models.losses import MEAN, SUM, kl_loss_mean, kl_loss_sum, reco_loss_sum
 
 
 class KLStrategy:
     """What each strategy provides to `MyVariationalAutoencoder`."""
 
     solution_type: int
+    #: How ``fact`` and the logged losses are meant (`losses.MEAN` or `losses.SUM`).
+    convention = MEAN
+    #: ``fact`` when none is given: a usual MNIST value in the mean convention.
+    default_fact = 1e-3
     #: Only strategy 0 needs the Encoder to contain a KL layer.
     kl_layer_in_encoder = False
 
@@ -46,6 +53,11 @@ class KLStrategy:
         """The ``y`` that ``fit`` needs for a batch ``x`` (None: no targets)."""
         return x
 
+    def posts_dummy_targets(self, x, t_mu, t_logvar, batch_size, shuffle, seed=None):
+        """Batches of x with post VI's explicit dummy targets; only strategy 1 takes them."""
+        raise ValueError(f"t_mu and t_logvar are dummy targets for solution_type 1 only; this "
+                         f"VAE has solution_type {self.solution_type}.")
+
 
 def _vae_input(encoder):
     return keras.Input(shape=encoder.input_shape[1:], name="vae_input")
@@ -57,7 +69,7 @@ def _called_once(model, encoder):
     return model
 
 
-class _LogsAddedKL:
+class LogsAddedKL:
     """Mixin for models whose KL loss arrives through ``add_loss``: log it apart from the BCE.
 
     Keras adds every ``add_loss`` term to the compiled loss and logs only the
@@ -82,7 +94,7 @@ class _LogsAddedKL:
 
 # --- solution_type 0: a KL layer in the Encoder (post V) ---------------------------------
 
-class _EncoderLayerVAE(_LogsAddedKL, keras.Model):
+class EncoderLayerVAE(LogsAddedKL, keras.Model):
     """Functional Encoder -> Decoder model; the KL loss comes from the Encoder's layer."""
 
 
@@ -99,26 +111,26 @@ class EncoderLayerKL(KLStrategy):
     def build_model(self, encoder, decoder):
         x = _vae_input(encoder)
         z, _, _ = encoder(x)
-        return _EncoderLayerVAE(x, decoder(z), name="vae")
+        return EncoderLayerVAE(x, decoder(z), name="vae")
 
 
 # --- solution_type 1: mu and log_var transferred to the output (post VI) ------------------
 
-def _mu_loss(fact):
+def mu_loss_fn(fact):
     def mu_loss(y_true, y_pred):
         """The mu part of the KL loss; y_true is a dummy Keras insists on."""
         return fact * ops.mean(ops.square(y_pred), axis=-1)
     return mu_loss
 
 
-def _log_var_loss(fact):
+def log_var_loss_fn(fact):
     def log_var_loss(y_true, y_pred):
         """The log_var part of the KL loss; y_true is a dummy Keras insists on."""
         return -fact * ops.mean(1.0 + y_pred - ops.exp(y_pred), axis=-1)
     return log_var_loss
 
 
-class _TransferVAE(keras.Model):
+class TransferVAE(keras.Model):
     """Multi-output VAE that also logs the sum of its two KL parts as ``kl_loss``."""
 
     def __init__(self, *args, fact, **kwargs):
@@ -147,23 +159,34 @@ class TransferKL(KLStrategy):
         x = _vae_input(encoder)
         z, mu, log_var = encoder(x)
         outputs = {"reco": decoder(z), "mu": mu, "log_var": log_var}
-        return _TransferVAE(x, outputs, fact=self.fact, name="vae")
+        return TransferVAE(x, outputs, fact=self.fact, name="vae")
 
     def compile(self, model, optimizer):
         model.compile(optimizer=optimizer, loss={
             "reco": keras.losses.BinaryCrossentropy(),
-            "mu": _mu_loss(self.fact),
-            "log_var": _log_var_loss(self.fact),
+            "mu": mu_loss_fn(self.fact),
+            "log_var": log_var_loss_fn(self.fact),
         })
 
     def targets(self, x):
         dummy = tf.zeros((tf.shape(x)[0], self.z_dim), dtype=x.dtype)
         return {"reco": x, "mu": dummy, "log_var": dummy}
 
+    def posts_dummy_targets(self, x, t_mu, t_logvar, batch_size, shuffle, seed=None):
+        """Post VI's call: x with {reco: x, mu: t_mu, log_var: t_logvar}, as batches."""
+        if t_mu is None or t_logvar is None:
+            raise ValueError("Give both t_mu and t_logvar, or neither.")
+        for name, target in (("t_mu", t_mu), ("t_logvar", t_logvar)):
+            if tuple(target.shape) != (len(x), self.z_dim):
+                raise ValueError(f"{name} has shape {tuple(target.shape)}, but x_train needs "
+                                 f"({len(x)}, {self.z_dim}).")
+        return array_batches((x, {"reco": x, "mu": t_mu, "log_var": t_logvar}), batch_size,
+                             shuffle, seed)
+
 
 # --- solution_type 2: the model adds the KL loss (post VII) -------------------------------
 
-class _ModelAddLossVAE(_LogsAddedKL, keras.Model):
+class ModelAddLossVAE(LogsAddedKL, keras.Model):
     """Keras 3 refuses ``model.add_loss`` on symbolic tensors; inside ``call`` it works."""
 
     def __init__(self, encoder, decoder, fact, **kwargs):
@@ -184,12 +207,12 @@ class ModelLossKL(KLStrategy):
     solution_type = 2
 
     def build_model(self, encoder, decoder):
-        return _called_once(_ModelAddLossVAE(encoder, decoder, self.fact, name="vae"), encoder)
+        return _called_once(ModelAddLossVAE(encoder, decoder, self.fact, name="vae"), encoder)
 
 
 # --- solution_type 3: own train_step with GradientTape (post VIII) ------------------------
 
-class _TrainStepVAE(keras.Model):
+class TrainStepVAE(keras.Model):
     """A VAE that computes its losses itself; Keras only runs the loop."""
 
     def __init__(self, encoder, decoder, fact, **kwargs):
@@ -209,7 +232,7 @@ class _TrainStepVAE(keras.Model):
         z, _, _ = self.encoder(x, training=training)
         return self.decoder(z, training=training)
 
-    def _compute_losses(self, x, training):
+    def compute_losses(self, x, training):
         z, mu, log_var = self.encoder(x, training=training)
         reco_loss = reco_loss_sum(x, self.decoder(z, training=training))
         kl_loss = kl_loss_sum(mu, log_var, self.fact)
@@ -224,23 +247,26 @@ class _TrainStepVAE(keras.Model):
     def train_step(self, data):
         x = data[0] if isinstance(data, tuple) else data
         with tf.GradientTape() as tape:
-            total, reco_loss, kl_loss = self._compute_losses(x, training=True)
+            total, reco_loss, kl_loss = self.compute_losses(x, training=True)
         gradients = tape.gradient(total, self.trainable_weights)
         self.optimizer.apply_gradients(zip(gradients, self.trainable_weights))
         return self._track(total, reco_loss, kl_loss)
 
     def test_step(self, data):
         x = data[0] if isinstance(data, tuple) else data
-        return self._track(*self._compute_losses(x, training=False))
+        return self._track(*self.compute_losses(x, training=False))
 
 
 class TrainStepKL(KLStrategy):
     """Full control: losses in the sum convention, computed in ``train_step``."""
 
     solution_type = 3
+    convention = SUM
+    #: The textbook ELBO; the CelebA posts use 5, and 1e-5 for a "tiny KL".
+    default_fact = 1.0
 
     def build_model(self, encoder, decoder):
-        return _called_once(_TrainStepVAE(encoder, decoder, self.fact, name="vae"), encoder)
+        return _called_once(TrainStepVAE(encoder, decoder, self.fact, name="vae"), encoder)
 
     def compile(self, model, optimizer):
         model.compile(optimizer=optimizer)

@@ -1,6 +1,8 @@
 """Building blocks shared by the AE and the VAE: conv stacks, sampling, the KL layer."""
 
 import math
+from dataclasses import dataclass
+from typing import Callable
 
 import keras
 import numpy as np
@@ -8,65 +10,108 @@ from keras import layers, ops
 
 from my_AE_code.models.losses import kl_loss_mean
 
-#: ``act`` code -> (activation layer factory, kernel initializer, dropout layer class).
-#: SELU only self-normalises with LeCun-normal weights and AlphaDropout (Klambauer et al. 2017).
+
+@dataclass(frozen=True)
+class Activation:
+    """What an ``act`` code stands for: the activation, its weight initializer, its dropout."""
+
+    name: str
+    make_layer: Callable[[str], layers.Layer]
+    initializer: str
+    dropout: type
+
+
+#: ``act`` code -> `Activation`. SELU only self-normalises with LeCun-normal
+#: weights and AlphaDropout (Klambauer et al. 2017).
 ACTIVATIONS = {
-    0: (lambda name: layers.LeakyReLU(name=name), "glorot_uniform", layers.Dropout),
-    1: (lambda name: layers.ReLU(name=name), "glorot_uniform", layers.Dropout),
-    2: (lambda name: layers.Activation("selu", name=name), "lecun_normal", layers.AlphaDropout),
+    0: Activation("LeakyReLU", lambda name: layers.LeakyReLU(name=name), "glorot_uniform",
+                  layers.Dropout),
+    1: Activation("ReLU", lambda name: layers.ReLU(name=name), "glorot_uniform", layers.Dropout),
+    2: Activation("SELU", lambda name: layers.Activation("selu", name=name), "lecun_normal",
+                  layers.AlphaDropout),
 }
 DROPOUT_RATE = 0.25
 
 
-def _activate(x, act, use_batch_norm, use_dropout, name):
+class LayerSeeds:
+    """Seeds for the random parts of the layers: initial weights, dropout.
+
+    With a ``seed``, each layer gets its own seed (seed, seed + 1, ...), so two
+    models built with the same seed start from the same weights. With None,
+    Keras draws from its global generator (``keras.utils.set_random_seed``).
+    """
+
+    def __init__(self, seed=None):
+        self._next = seed
+
+    def next(self):
+        """The next layer's seed (None without a model seed)."""
+        if self._next is None:
+            return None
+        self._next += 1
+        return self._next - 1
+
+    def initializer(self, name):
+        """A Keras initializer by name (e.g. ``"glorot_uniform"``), seeded if we have a seed."""
+        seed = self.next()
+        return name if seed is None else type(keras.initializers.get(name))(seed=seed)
+
+
+def _activate(x, act, use_batch_norm, use_dropout, name, seeds):
     """Batch norm (optional), activation, dropout (optional): the tail of every hidden layer."""
-    make_activation, _, dropout_class = ACTIVATIONS[act]
+    activation = ACTIVATIONS[act]
     if use_batch_norm:
         x = layers.BatchNormalization(name=f"{name}_bn")(x)
-    x = make_activation(f"{name}_act")(x)
+    x = activation.make_layer(f"{name}_act")(x)
     if use_dropout:
-        x = dropout_class(DROPOUT_RATE, name=f"{name}_dropout")(x)
+        x = activation.dropout(DROPOUT_RATE, seed=seeds.next(), name=f"{name}_dropout")(x)
     return x
 
 
-def encoder_body(x, filters, kernel_sizes, strides, act, use_batch_norm, use_dropout, dense_units=None):
+def encoder_body(x, filters, kernel_sizes, strides, act, use_batch_norm, use_dropout,
+                 dense_units=None, seeds=None):
     """Conv2D stack, Flatten and the optional extra Dense layer of post XII.
 
     Returns the flat feature tensor and the shape before flattening (the
     decoder starts from that shape).
     """
-    initializer = ACTIVATIONS[act][1]
+    seeds = seeds or LayerSeeds()
+    initializer = ACTIVATIONS[act].initializer
     for i, (n_filters, kernel, stride) in enumerate(zip(filters, kernel_sizes, strides)):
         x = layers.Conv2D(n_filters, kernel, strides=stride, padding="same",
-                          kernel_initializer=initializer, name=f"encoder_conv_{i}")(x)
-        x = _activate(x, act, use_batch_norm, use_dropout, f"encoder_conv_{i}")
+                          kernel_initializer=seeds.initializer(initializer),
+                          name=f"encoder_conv_{i}")(x)
+        x = _activate(x, act, use_batch_norm, use_dropout, f"encoder_conv_{i}", seeds)
     shape_before_flattening = tuple(x.shape[1:])
     x = layers.Flatten(name="encoder_flatten")(x)
     if dense_units:
-        x = layers.Dense(dense_units, kernel_initializer=initializer, name="encoder_dense")(x)
-        x = _activate(x, act, use_batch_norm=False, use_dropout=False, name="encoder_dense")
+        x = layers.Dense(dense_units, kernel_initializer=seeds.initializer(initializer),
+                         name="encoder_dense")(x)
+        x = _activate(x, act, use_batch_norm=False, use_dropout=False, name="encoder_dense",
+                      seeds=seeds)
     return x, shape_before_flattening
 
 
 def decoder_body(z, shape_before_flattening, filters, kernel_sizes, strides, act,
-                 use_batch_norm, use_dropout):
+                 use_batch_norm, use_dropout, seeds=None):
     """Dense and Reshape back to the encoder's last feature map, then Conv2DTranspose layers.
 
     The last layer has a sigmoid and no batch norm or dropout: its output is the
     image, with pixel values in (0, 1) as binary cross-entropy needs.
     """
-    initializer = ACTIVATIONS[act][1]
-    x = layers.Dense(int(np.prod(shape_before_flattening)), kernel_initializer=initializer,
-                     name="decoder_dense")(z)
+    seeds = seeds or LayerSeeds()
+    initializer = ACTIVATIONS[act].initializer
+    x = layers.Dense(int(np.prod(shape_before_flattening)),
+                     kernel_initializer=seeds.initializer(initializer), name="decoder_dense")(z)
     x = layers.Reshape(shape_before_flattening, name="decoder_reshape")(x)
     last = len(filters) - 1
     for i, (n_filters, kernel, stride) in enumerate(zip(filters, kernel_sizes, strides)):
-        x = layers.Conv2DTranspose(n_filters, kernel, strides=stride, padding="same",
-                                   kernel_initializer=initializer if i < last else "glorot_uniform",
-                                   activation="sigmoid" if i == last else None,
-                                   name=f"decoder_conv_t_{i}")(x)
+        x = layers.Conv2DTranspose(
+            n_filters, kernel, strides=stride, padding="same",
+            kernel_initializer=seeds.initializer(initializer if i < last else "glorot_uniform"),
+            activation="sigmoid" if i == last else None, name=f"decoder_conv_t_{i}")(x)
         if i < last:
-            x = _activate(x, act, use_batch_norm, use_dropout, f"decoder_conv_t_{i}")
+            x = _activate(x, act, use_batch_norm, use_dropout, f"decoder_conv_t_{i}", seeds)
     return x
 
 

@@ -14,15 +14,26 @@ from my_AE_code.models.losses import kl_loss_mean, reco_loss_mean
 
 
 class LossLayerAfterDecoder(layers.Layer):
-    """Adds BCE + KL (mean convention) from explicit inputs; returns the reconstruction."""
+    """Adds BCE + KL (mean convention) from explicit inputs; returns the reconstruction.
+
+    The post logged both parts with ``self.add_metric``, which Keras 3 no
+    longer has; two ``Mean`` trackers do that job (Keras logs the metrics of
+    a model's layers as ``reco_loss`` and ``kl_loss``).
+    """
 
     def __init__(self, fact, **kwargs):
         super().__init__(**kwargs)
         self.fact = fact
+        self.reco_loss_tracker = keras.metrics.Mean(name="reco_loss")
+        self.kl_loss_tracker = keras.metrics.Mean(name="kl_loss")
 
     def call(self, inputs):
         mu, log_var, x, x_reco = inputs
-        self.add_loss(reco_loss_mean(x, x_reco) + kl_loss_mean(mu, log_var, self.fact))
+        reco_loss = reco_loss_mean(x, x_reco)
+        kl_loss = kl_loss_mean(mu, log_var, self.fact)
+        self.add_loss(reco_loss + kl_loss)
+        self.reco_loss_tracker.update_state(reco_loss)
+        self.kl_loss_tracker.update_state(kl_loss)
         return x_reco
 
     def get_config(self):

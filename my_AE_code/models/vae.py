@@ -1,17 +1,12 @@
 """MyVariationalAutoencoder: the VAE of the posts, with four KL-loss strategies."""
 
 import keras
-import tensorflow as tf
 from keras import layers
 
-from my_AE_code.models.base import _QUIET_PIPELINE, ConvAutoencoderBase
+from my_AE_code.models.base import ConvAutoencoderBase
 from my_AE_code.models.checks import check_images, check_vae_loss
 from my_AE_code.models.kl_strategies import STRATEGIES
-from my_AE_code.models.layers import KLLossLayer, Sampling, decoder_body, encoder_body
-
-#: ``fact`` when none is given: a usual MNIST value in the mean convention
-#: (solution_type 0-2), the textbook ELBO in the sum convention (solution_type 3).
-DEFAULT_FACT = {0: 1e-3, 1: 1e-3, 2: 1e-3, 3: 1.0}
+from my_AE_code.models.layers import KLLossLayer, LayerSeeds, Sampling, decoder_body, encoder_body
 
 
 class MyVariationalAutoencoder(ConvAutoencoderBase):
@@ -30,17 +25,24 @@ class MyVariationalAutoencoder(ConvAutoencoderBase):
       ``fact * -0.5 * sum(1 + log_var - mu**2 - exp(log_var))`` per image, both
       averaged over the batch; fact about 5 on CelebA, 1e-5 for a "tiny KL" VAE.
 
+    ``fact=None`` takes the strategy's ``default_fact`` (1e-3 for 0-2, 1.0 for 3).
+
     ``enc_dense_units`` adds a Dense layer between Flatten and mu/log_var
     (post XII), which cuts the Encoder's parameters sharply for big images.
+
+    ``seed`` makes the model repeatable: two models built with the same seed
+    start from the same weights, draw the same sampling and dropout noise and,
+    trained on an array, see its images in the same order. None leaves all of
+    that to Keras's global seed (``keras.utils.set_random_seed``).
     """
 
     def __init__(self, input_dim, encoder_conv_filters, encoder_conv_kernel_size,
                  encoder_conv_strides, decoder_conv_t_filters, decoder_conv_t_kernel_size,
                  decoder_conv_t_strides, z_dim, use_batch_norm=False, use_dropout=False, act=0,
                  solution_type=0, fact=None, enc_dense_units=None, seed=None):
-        if fact is None and solution_type in DEFAULT_FACT:
-            fact = DEFAULT_FACT[solution_type]
         check_vae_loss(solution_type, fact, STRATEGIES)
+        if fact is None:
+            fact = STRATEGIES[solution_type].default_fact
         super().__init__(
             input_dim=input_dim, encoder_conv_filters=encoder_conv_filters,
             encoder_conv_kernel_size=encoder_conv_kernel_size,
@@ -53,30 +55,33 @@ class MyVariationalAutoencoder(ConvAutoencoderBase):
 
     def _build(self):
         self.strategy = STRATEGIES[self.solution_type](self.fact, self.z_dim)
-        self.encoder = self._build_encoder()
-        self.decoder = self._build_decoder()
+        seeds = LayerSeeds(self.seed)
+        self.encoder = self._build_encoder(seeds)
+        self.decoder = self._build_decoder(seeds)
         self.model = self.strategy.build_model(self.encoder, self.decoder)
 
-    def _build_encoder(self):
+    def _build_encoder(self, seeds):
         encoder_input = keras.Input(shape=self.input_dim, name="encoder_input")
         x, self._shape_before_flattening = encoder_body(
             encoder_input, self.encoder_conv_filters, self.encoder_conv_kernel_size,
             self.encoder_conv_strides, self.act, self.use_batch_norm, self.use_dropout,
-            self.enc_dense_units)
-        mu = layers.Dense(self.z_dim, name="mu")(x)
-        log_var = layers.Dense(self.z_dim, name="log_var")(x)
+            self.enc_dense_units, seeds)
+        mu = layers.Dense(self.z_dim, kernel_initializer=seeds.initializer("glorot_uniform"),
+                          name="mu")(x)
+        log_var = layers.Dense(self.z_dim, kernel_initializer=seeds.initializer("glorot_uniform"),
+                               name="log_var")(x)
         if self.strategy.kl_layer_in_encoder:
             mu, log_var = KLLossLayer(self.fact, name="kl_loss")([mu, log_var])
-        self._sampling = Sampling(seed=self.seed, name="encoder_output")
+        self._sampling = Sampling(seed=seeds.next(), name="encoder_output")
         z = self._sampling([mu, log_var])
         return keras.Model(encoder_input, [z, mu, log_var], name="encoder")
 
-    def _build_decoder(self):
+    def _build_decoder(self, seeds):
         decoder_input = keras.Input(shape=(self.z_dim,), name="decoder_input")
         image = decoder_body(decoder_input, self._shape_before_flattening,
                              self.decoder_conv_t_filters, self.decoder_conv_t_kernel_size,
                              self.decoder_conv_t_strides, self.act, self.use_batch_norm,
-                             self.use_dropout)
+                             self.use_dropout, seeds)
         return keras.Model(decoder_input, image, name="decoder")
 
     def _targets(self, x):
@@ -118,29 +123,14 @@ class MyVariationalAutoencoder(ConvAutoencoderBase):
 
         ``checkpoint_dir`` saves a checkpoint after every epoch and, if the
         folder already holds some, first continues from the latest one (see
-        my_AE_code.callbacks): re-running the cell after a crash resumes.
+        my_AE_code.models.checkpoints): re-running the cell after a crash resumes.
         """
-        targets = self._targets
         if t_mu is not None or t_logvar is not None:
-            if self.solution_type != 1:
-                raise ValueError("t_mu and t_logvar are dummy targets for solution_type 1 only; "
-                                 f"this VAE has solution_type {self.solution_type}.")
-            x_train = self._with_dummy_targets(x_train, t_mu, t_logvar, batch_size, shuffle)
-            targets = None  # the dataset already yields complete (x, y) pairs
-        return self._fit(x_train, batch_size, epochs, initial_epoch, targets, callbacks, verbose,
-                         validation_data, shuffle, checkpoint_dir)
-
-    def _with_dummy_targets(self, x_train, t_mu, t_logvar, batch_size, shuffle):
-        """Post VI's call: x with {reco: x, mu: t_mu, log_var: t_logvar}, as a dataset."""
-        if t_mu is None or t_logvar is None:
-            raise ValueError("Give both t_mu and t_logvar, or neither.")
-        for name, target in (("t_mu", t_mu), ("t_logvar", t_logvar)):
-            if tuple(target.shape) != (len(x_train), self.z_dim):
-                raise ValueError(f"{name} has shape {tuple(target.shape)}, but x_train needs "
-                                 f"({len(x_train)}, {self.z_dim}).")
-        check_images(x_train, self.params["input_dim"])
-        pairs = tf.data.Dataset.from_tensor_slices(
-            (x_train, {"reco": x_train, "mu": t_mu, "log_var": t_logvar}))
-        if shuffle:
-            pairs = pairs.shuffle(len(x_train))
-        return pairs.batch(batch_size).with_options(_QUIET_PIPELINE)
+            check_images(x_train, self.params["input_dim"])
+            train = self.strategy.posts_dummy_targets(x_train, t_mu, t_logvar, batch_size,
+                                                      shuffle, self.seed)
+        else:
+            train = self._batches(x_train, batch_size, shuffle)
+        return self._fit(train, batch_size=batch_size, epochs=epochs, initial_epoch=initial_epoch,
+                         callbacks=callbacks, verbose=verbose, validation_data=validation_data,
+                         checkpoint_dir=checkpoint_dir)

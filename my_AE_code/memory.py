@@ -2,8 +2,12 @@
 
 On the CPU the figure is the rise of the resident set above where it stood
 at `reset_peak`, so models built earlier in the same process do not count.
+`training_peak_mib` measures one model's training in a fresh process, where
+nothing else the notebook did can blur the figure.
 """
 
+import multiprocessing
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import tensorflow as tf
@@ -50,3 +54,31 @@ def peak_mib():
 
 def memory_kind():
     return "GPU peak" if _gpu() else "RSS rise"
+
+
+def training_peak_mib(vae_params, batch_size=128, steps=3):
+    """Peak memory of training a `MyVariationalAutoencoder(**vae_params)` for a few batches.
+
+    Runs in a fresh process (started with "spawn"), so the figure belongs to
+    this model alone: the GPU allocator's peak on a GPU, else the rise of
+    the resident set while training (weights, Adam's slots, activations).
+    """
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(1, mp_context=context) as pool:
+        return pool.submit(_train_and_measure, vae_params, batch_size, steps).result()
+
+
+def _train_and_measure(vae_params, batch_size, steps):
+    import numpy as np
+
+    from my_AE_code.models import MyVariationalAutoencoder
+
+    for gpu in tf.config.list_physical_devices("GPU"):
+        tf.config.experimental.set_memory_growth(gpu, True)
+    vae = MyVariationalAutoencoder(**vae_params)
+    vae.compile_myVAE(0.0005)
+    images = np.random.default_rng(0).random((steps * batch_size, *vae.input_dim),
+                                             dtype=np.float32)
+    reset_peak()
+    vae.train_myVAE(images, batch_size, epochs=1, verbose=0)
+    return peak_mib()

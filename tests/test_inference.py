@@ -1,0 +1,68 @@
+"""Encoding, decoding and reconstructing run batch by batch and give what predict gives."""
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from my_AE_code import inference
+from my_AE_code.models import MyAutoencoder, MyVariationalAutoencoder
+from my_AE_code.models.layouts import MNIST_LAYOUT
+
+
+@pytest.fixture(scope="module")
+def vae():
+    return MyVariationalAutoencoder(**{**MNIST_LAYOUT, "z_dim": 3}, seed=1)
+
+
+def _record_batch_sizes(monkeypatch, encoder):
+    sizes = []
+    original = encoder.predict_on_batch
+
+    def spy(batch):
+        sizes.append(len(batch))
+        return original(batch)
+
+    monkeypatch.setattr(encoder, "predict_on_batch", spy)
+    return sizes
+
+
+def test_encode_streams_an_array_in_batches(vae, blobs, monkeypatch):
+    images = blobs[:23]
+    sizes = _record_batch_sizes(monkeypatch, vae.encoder)
+    vae.set_enc_to_predict()
+    try:
+        z, mu, log_var = inference.encode(vae, images, batch_size=10)
+        expected = vae.encoder.predict(images, verbose=0)
+    finally:
+        vae.set_enc_to_train()
+    assert sizes == [10, 10, 3]
+    for got, want in zip((z, mu, log_var), expected):
+        assert got.shape == (23, 3)
+        np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(z, mu, atol=1e-6)  # sampling switched off
+
+
+def test_encode_reads_image_batches_from_a_dataset_of_tuples(vae, blobs, monkeypatch):
+    images = blobs[:20]
+    dataset = tf.data.Dataset.from_tensor_slices((images, np.arange(20))).batch(8)
+    sizes = _record_batch_sizes(monkeypatch, vae.encoder)
+    _, mu, log_var = inference.encode(vae.encoder, dataset)
+    assert sizes == [8, 8, 4]
+    _, want_mu, want_log_var = vae.encoder.predict(images, verbose=0)
+    np.testing.assert_allclose(mu, want_mu, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(log_var, want_log_var, rtol=1e-5, atol=1e-6)
+
+
+def test_encode_returns_one_array_for_an_autoencoder(blobs):
+    ae = MyAutoencoder(**MNIST_LAYOUT)
+    z = inference.encode(ae, blobs[:9], batch_size=4)
+    assert isinstance(z, np.ndarray)
+    np.testing.assert_allclose(z, ae.encoder.predict(blobs[:9], verbose=0), rtol=1e-5, atol=1e-6)
+
+
+def test_reconstruct_uses_mu_and_restores_the_sampling(vae, blobs):
+    images = blobs[:5]
+    reconstructions = inference.reconstruct(vae, images, batch_size=2)
+    assert vae.enc_v_eps_factor == 1.0
+    _, mu, _ = vae.encoder.predict(images, verbose=0)
+    np.testing.assert_allclose(reconstructions, vae.decoder.predict(mu, verbose=0), atol=1e-5)

@@ -1,0 +1,123 @@
+"""Checkpoints after every epoch, and resuming an interrupted training to the same result."""
+
+import shutil
+
+import keras
+import numpy as np
+import pytest
+
+from my_AE_code.models import MyAutoencoder, MyVariationalAutoencoder, checkpoints
+from my_AE_code.models.layouts import MNIST_LAYOUT
+
+
+def compiled_vae(solution_type=3, seed=0):
+    """The same VAE every time: the global seed fixes weights and the sampling's seed."""
+    keras.utils.set_random_seed(seed)
+    vae = MyVariationalAutoencoder(**MNIST_LAYOUT, solution_type=solution_type)
+    vae.compile_myVAE(learning_rate=0.001)
+    return vae
+
+
+def test_latest_checkpoint_ignores_incomplete_ones(tmp_path):
+    assert checkpoints.latest_checkpoint(tmp_path / "missing") is None
+    vae = compiled_vae()
+    checkpoint = checkpoints.EpochCheckpoint(vae, tmp_path, keep_last=2)
+    for epoch in range(3):
+        checkpoint.on_epoch_end(epoch, {"loss": 1.0})
+    (tmp_path / "epoch_004").mkdir()  # a crash while saving: no training_state.json
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["epoch_002", "epoch_003", "epoch_004"]
+    assert checkpoints.latest_checkpoint(tmp_path) == (tmp_path / "epoch_003", 3)
+
+
+def test_loading_a_checkpoint_needs_a_compiled_model(tmp_path):
+    vae = compiled_vae()
+    checkpoints.EpochCheckpoint(vae, tmp_path).on_epoch_end(0)
+    uncompiled = MyVariationalAutoencoder(**MNIST_LAYOUT, solution_type=3)
+    with pytest.raises(RuntimeError, match="Compile"):
+        checkpoints.load_checkpoint(uncompiled, tmp_path / "epoch_001")
+
+
+def test_a_checkpoint_of_other_hyperparameters_is_not_continued(tmp_path):
+    checkpoints.EpochCheckpoint(compiled_vae(), tmp_path).on_epoch_end(0)
+    other = MyVariationalAutoencoder(**MNIST_LAYOUT, solution_type=3, fact=5.0)
+    other.compile_myVAE(learning_rate=0.001)
+    with pytest.raises(ValueError, match="fact=1.0 in the file, 5.0 here"):
+        other.train_myVAE(np.zeros((4, 28, 28, 1), "float32"), batch_size=4, epochs=2,
+                          checkpoint_dir=tmp_path)
+
+
+def test_autoencoder_training_resumes_from_its_checkpoints(blobs, tmp_path):
+    ae = MyAutoencoder(**MNIST_LAYOUT)
+    ae.compile_myAE(learning_rate=0.001)
+    first = ae.train_myAE(blobs[:32], batch_size=32, epochs=1, verbose=0, checkpoint_dir=tmp_path)
+    second = ae.train_myAE(blobs[:32], batch_size=32, epochs=3, verbose=0,
+                           checkpoint_dir=tmp_path)
+    assert len(second.history["loss"]) == 2  # only epochs 2 and 3 were left
+    assert checkpoints.latest_checkpoint(tmp_path) == (tmp_path / "epoch_003", 3)
+    # train_my* keeps the newest two checkpoints; their history spans both runs.
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["epoch_002", "epoch_003"]
+    assert checkpoints.training_history(tmp_path)["loss"] == pytest.approx(
+        first.history["loss"] + second.history["loss"])
+
+
+class Crash(keras.callbacks.Callback):
+    """Stops training with an error when epoch ``at`` (0-based) begins."""
+
+    def __init__(self, at):
+        super().__init__()
+        self.at = at
+
+    def on_epoch_begin(self, epoch, logs=None):
+        if epoch == self.at:
+            raise KeyboardInterrupt(f"crash before epoch {epoch + 1}")
+
+
+def weights(vae):
+    return [w.numpy() for w in vae.model.weights]
+
+
+def assert_same_weights(a, b):
+    for x, y in zip(a, b, strict=True):
+        np.testing.assert_allclose(x, y, rtol=1e-6, atol=1e-7)
+
+
+@pytest.mark.parametrize("solution_type", [0, 3])
+def test_an_interrupted_run_resumes_to_the_uninterrupted_result(blobs, tmp_path, solution_type):
+    data = blobs[:64]
+    fit = dict(batch_size=32, epochs=4, verbose=0, shuffle=False)
+    reference = compiled_vae(solution_type)
+    reference.train_myVAE(data, **fit)
+
+    # The crash: two epochs done and checkpointed, then an error.
+    folder = tmp_path / "checkpoints"
+    crashed = compiled_vae(solution_type)
+    with pytest.raises(KeyboardInterrupt):
+        crashed.train_myVAE(data, **fit, checkpoint_dir=folder, callbacks=[Crash(at=2)])
+    assert checkpoints.latest_checkpoint(folder) == (folder / "epoch_002", 2)
+    epoch_2 = shutil.copytree(folder / "epoch_002", tmp_path / "kept" / "epoch_002")
+
+    # Re-running the same call on a fresh object (another seed: nothing comes from it)
+    # continues with epochs 3 and 4 and ends where the uninterrupted run ended.
+    rerun = compiled_vae(solution_type, seed=99)
+    history = rerun.train_myVAE(data, **fit, checkpoint_dir=folder)
+    assert len(history.history["loss"]) == 2
+    assert checkpoints.latest_checkpoint(folder) == (folder / "epoch_004", 4)
+    assert_same_weights(weights(rerun), weights(reference))
+
+    # Loading epoch 2 by hand and passing initial_epoch=2 does the same.
+    by_hand = compiled_vae(solution_type, seed=7)
+    start = checkpoints.load_checkpoint(by_hand, epoch_2)
+    assert start == 2
+    by_hand.train_myVAE(data, **fit, initial_epoch=start)
+    assert_same_weights(weights(by_hand), weights(reference))
+
+    if solution_type == 3:
+        # Without the optimizer state (Keras's own load_weights on an unbuilt optimizer)
+        # the result differs: the test above would notice a lost Adam state.
+        no_optimizer = compiled_vae(solution_type, seed=7)
+        with pytest.warns(UserWarning, match="optimizer"):
+            no_optimizer.model.load_weights(epoch_2 / "model.weights.h5")
+        no_optimizer.train_myVAE(data, **fit, initial_epoch=2)
+        differences = [np.abs(a - b).max() for a, b in zip(weights(no_optimizer),
+                                                           weights(reference))]
+        assert max(differences) > 1e-4
