@@ -1,12 +1,15 @@
 # Two entry points, both self-contained on a fresh machine with Python 3.11:
-#   make run   - set up .venv and execute every notebook (quick mode) into results/notebooks/
-#   make test  - set up .venv and run the test suite
+#   make run   - set up .venv, execute every notebook (main budget) into results/notebooks/,
+#                then check that the results say what the notebooks' text says
+#   make test  - set up .venv, run the test suite
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# Values injected after each notebook's parameters cell: main, smoke or full (the posts').
+BUDGET ?= main
 
-.PHONY: setup run test bench clean
+.PHONY: setup run test test-fast lab bench mutate clean
 
 setup: $(STAMP)
 
@@ -17,10 +20,19 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 run: $(STAMP)
-	VAE_QUICK=$${VAE_QUICK:-1} $(BIN)/python -m my_AE_code.run_notebooks
+	$(BIN)/python -m my_AE_code.run_notebooks --budget $(BUDGET)
+ifeq ($(BUDGET),main)
+	VAE_MAIN_JOB_DONE=1 $(BIN)/python -m pytest -q -m mainjob tests/test_main_job.py
+endif
 
 test: $(STAMP)
 	$(BIN)/python -m pytest
+
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest -m "not slow and not mainjob"
+
+lab: $(STAMP)
+	$(BIN)/jupyter lab notebooks/
 
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks.strategies

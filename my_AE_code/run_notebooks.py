@@ -1,27 +1,47 @@
 """Execute the notebooks top to bottom, as a reader's "Run All" would, and keep the results.
 
-``python -m my_AE_code.run_notebooks [NAME ...]`` runs every notebook in
-``notebooks/`` (or those whose file names start with the given prefixes,
-e.g. ``01 02``) in a fresh Jupyter kernel, writes the executed copies with
-their figures to ``results/notebooks/``, and fails if a cell raised an error
-it was not tagged for, or a ``raises-exception`` cell did not raise.
-Quick mode (``VAE_QUICK=1``) is what ``make run`` and the tests use.
+``python -m my_AE_code.run_notebooks [--budget main|smoke|full] [NAME ...]`` runs
+every notebook in ``notebooks/`` (or those whose file names start with the
+given prefixes, e.g. ``01 02``) in a fresh Jupyter kernel, writes the executed
+copies with their figures to ``results/notebooks/`` and each kernel's own log
+to ``results/logs/``, prints one line per notebook, and fails if a cell raised
+an error it was not tagged for, or a ``raises-exception`` cell did not raise.
+
+Budgets
+-------
+Each notebook's parameters cell (tagged ``parameters``) holds the posts'
+settings, and nothing below it changes them: a reader who edits a value gets
+exactly that value. The runner may inject other values right after that cell,
+the way papermill does (it uses papermill's own injection); they are listed
+per notebook in ``notebooks/budgets.toml``:
+
+- ``main`` (``make run``): a few minutes a notebook on a 2-core CPU, enough for
+  every figure to show what the text next to it says;
+- ``smoke`` (the tests): seconds; only that every cell works;
+- ``full``: nothing injected, the parameters cells' own values.
 """
 
+from __future__ import annotations
+
 import argparse
-import os
 import sys
 import time
+import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import nbformat
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
+from papermill.iorw import load_notebook_node
+from papermill.parameterize import parameterize_notebook
 
-from my_AE_code.notebook_setup import REPO_ROOT, results_dir
+from my_AE_code.notebook_setup import KEY_NUMBERS_MIME
+from my_AE_code.paths import REPO_ROOT, results_dir
 
 NOTEBOOK_DIR = REPO_ROOT / "notebooks"
+BUDGET_FILE = NOTEBOOK_DIR / "budgets.toml"
+BUDGETS = ("main", "smoke", "full")
 RAISES = "raises-exception"
 
 
@@ -32,6 +52,7 @@ class NotebookRun:
     name: str
     seconds: float
     output: Path
+    log: Path
     #: (error name, message) raised by each cell tagged raises-exception, in order.
     expected_errors: list = field(default_factory=list)
     #: Problems: a tagged cell that did not raise, or an untagged cell that did.
@@ -49,20 +70,39 @@ def notebook_paths(prefixes=()):
     return paths
 
 
-def run_notebook(path, out_dir=None, timeout=900):
-    """Execute one notebook in a new kernel; return a `NotebookRun`."""
+def budget_parameters(path, budget, budget_file=BUDGET_FILE):
+    """The values injected into notebook ``path`` for ``budget`` ({} for "full")."""
+    if budget not in BUDGETS:
+        raise ValueError(f"budget={budget!r} is unknown: use one of {', '.join(BUDGETS)}.")
+    if budget == "full":
+        return {}
+    table = tomllib.loads(Path(budget_file).read_text())
+    return dict(table.get(budget, {}).get(Path(path).name[:2], {}))
+
+
+def run_notebook(path, out_dir=None, budget="main", timeout=1200, log_dir=None):
+    """Execute one notebook in a new kernel with the values of ``budget``; return a `NotebookRun`."""
     path = Path(path)
     out_dir = Path(out_dir) if out_dir else results_dir() / "notebooks"
+    log_dir = Path(log_dir) if log_dir else out_dir.parent / "logs"
     out_dir.mkdir(parents=True, exist_ok=True)
-    notebook = nbformat.read(path, as_version=4)
+    log_dir.mkdir(parents=True, exist_ok=True)
+    notebook = load_notebook_node(str(path))  # as papermill reads it: every cell gets tags
+    parameters = budget_parameters(path, budget)
+    if parameters:
+        notebook = parameterize_notebook(notebook, parameters,
+                                         comment=f"Injected by the runner: the {budget} budget")
     client = NotebookClient(notebook, timeout=timeout, kernel_name="python3",
                             resources={"metadata": {"path": str(path.parent)}})
+    log = log_dir / f"{path.stem}.log"
     start = time.perf_counter()
     problems = []
-    try:
-        client.execute()
-    except CellExecutionError as error:
-        problems.append(f"an untagged cell raised: {str(error).strip().splitlines()[-1]}")
+    with open(log, "w") as kernel_output:
+        try:
+            # The kernel process's own output (start-up messages) goes to the log file.
+            client.execute(stdout=kernel_output, stderr=kernel_output)
+        except CellExecutionError as error:
+            problems.append(f"an untagged cell raised: {str(error).strip().splitlines()[-1]}")
     seconds = time.perf_counter() - start
     output = out_dir / path.name
     nbformat.write(notebook, output)
@@ -77,23 +117,35 @@ def run_notebook(path, out_dir=None, timeout=900):
             expected.append(errors[0])
         elif cell.get("execution_count") is not None:
             problems.append(f"cell {index} is tagged {RAISES} but raised nothing")
-    return NotebookRun(path.stem, seconds, output, expected, problems)
+    return NotebookRun(path.stem, seconds, output, log, expected, problems)
+
+
+def key_numbers(executed_path):
+    """The numbers an executed notebook reported with ``show_key_numbers``, merged."""
+    numbers = {}
+    for cell in nbformat.read(executed_path, as_version=4).cells:
+        for output in cell.get("outputs", []):
+            numbers.update(output.get("data", {}).get(KEY_NUMBERS_MIME, {}))
+    return numbers
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("prefixes", nargs="*", help="run only notebooks starting with these")
+    parser.add_argument("--budget", choices=BUDGETS, default="main",
+                        help="values injected after each parameters cell (default: main)")
     args = parser.parse_args(argv)
     paths = notebook_paths(args.prefixes)
     if not paths:
         parser.error(f"no notebooks match {args.prefixes} in {NOTEBOOK_DIR}")
-    print(f"quick mode: {os.environ.get('VAE_QUICK', '0')}; executed copies go to "
-          f"{results_dir() / 'notebooks'}")
+    out_dir = results_dir() / "notebooks"
+    print(f"{len(paths)} notebooks, {args.budget} budget; executed copies in {out_dir}, "
+          f"kernel logs in {out_dir.parent / 'logs'}", flush=True)
     failed = 0
     for path in paths:
-        run = run_notebook(path)
+        run = run_notebook(path, out_dir, budget=args.budget)
         status = "ok" if run.ok else "FAILED: " + "; ".join(run.problems)
-        print(f"{run.name}: {run.seconds:.0f} s, {status}", flush=True)
+        print(f"{run.name:32s} {run.seconds:6.0f} s  {status}", flush=True)
         failed += not run.ok
     return 1 if failed else 0
 

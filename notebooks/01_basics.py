@@ -6,12 +6,14 @@
 # the Kullback-Leibler (KL) loss into training, and finally a VAE that makes
 # faces. This first notebook sets the scene:
 #
-# 1. checks the environment (versions, GPU, quick mode),
+# 1. checks the environment (versions, GPU, where data and results go),
 # 2. loads MNIST, the hand-written digits the first half of the series uses,
 # 3. explains the ideas the rest builds on: latent space, `mu` and `log_var`,
 #    the reparameterisation trick and the KL term, each with a small plot,
 # 4. shows the structure of the class `MyVariationalAutoencoder` that all
 #    notebooks share.
+#
+# It trains nothing and runs in well under a minute, on a CPU too.
 
 # %% tags=["parameters"]
 SEED = 42          # seeds Python, NumPy and TensorFlow
@@ -19,7 +21,9 @@ N_SHOW = 24        # how many digits to show
 Z_DIM = 2          # latent dimensions of the example model
 
 # %%
-from my_AE_code.notebook_setup import setup_notebook  # first: it quietens TensorFlow
+from my_AE_code.notebook_setup import setup_notebook
+
+setup = setup_notebook(seed=SEED)  # before anything imports TensorFlow
 
 import platform
 
@@ -28,17 +32,22 @@ import matplotlib.pyplot as plt
 import numpy as np
 import tensorflow as tf
 
-setup = setup_notebook(seed=SEED)
 print(f"Python {platform.python_version()}, TensorFlow {tf.__version__}, "
       f"Keras {keras.__version__}, NumPy {np.__version__}")
 print(f"GPUs: {list(setup.gpus) or 'none - training runs on the CPU'}")
-print(f"quick mode: {setup.quick}; data in {setup.data_dir}; results in {setup.results_dir}")
+print(f"data in {setup.data_dir}; results in {setup.results_dir}")
 
 # %% [markdown]
-# Every notebook starts with `setup_notebook`: it seeds all random number
-# generators (so a re-run gives the same numbers), quietens TensorFlow's log,
-# and lets GPU memory grow on demand instead of grabbing the whole card.
-# Quick mode (`VAE_QUICK=1`) only shrinks data and epochs; the code is the same.
+# Every notebook starts with `setup_notebook`, before anything imports
+# TensorFlow: it seeds all random number generators (so a re-run gives the
+# same numbers), lets GPU memory grow on demand instead of grabbing the whole
+# card, and keeps TensorFlow's C++ start-up lines (oneDNN, CUDA drivers) out
+# of the notebook; they go to the log file named in `setup.tf_log`. Real
+# warnings still show.
+#
+# The first code cell of every notebook, tagged `parameters`, holds the
+# settings of the post it follows. Edit them and run the notebook again: the
+# notebook uses exactly what the cell says.
 #
 # ## MNIST
 #
@@ -182,6 +191,19 @@ vae.decoder.summary()
 # and `log_var`. The `kl_loss` layer sits right behind `mu` and `log_var`: that
 # is strategy 0, the subject of notebook 05. The Decoder mirrors the Encoder
 # with transposed convolutions and ends in a sigmoid, so pixels stay in (0, 1).
+#
+# One line of the Encoder's summary differs from the posts: it counts **one
+# non-trainable parameter**. That is the sampling switch below, a single
+# number stored as a Keras variable (so that switching takes effect at once;
+# notebook 14 shows why a plain Python number would not). The posts' Encoder
+# has no such variable, so its total is one less; the trainable counts agree:
+
+# %%
+trainable = sum(int(np.prod(w.shape)) for w in vae.encoder.trainable_weights)
+print(f"trainable: {trainable:,}; all: {vae.encoder.count_params():,}; "
+      f"the extra one: {[w.path for w in vae.encoder.non_trainable_weights]}")
+
+# %% [markdown]
 #
 # Sampling can be switched off for analysis: `set_enc_to_predict()` makes
 # `z` equal `mu` from the very next `predict` on (notebook 14 explains why that

@@ -9,14 +9,20 @@
 # TensorFlow 2.8 and it failed. This notebook runs the recipe on Keras 3 and,
 # if the package `tf-keras` is installed, on Keras 2, shows the errors both
 # raise, and explains the cause: **symbolic** versus **eager** tensors.
+#
+#
+# Nothing here trains for long: the notebook runs in about a minute.
 
 # %% tags=["parameters"]
 SEED = 42
 Z_DIM = 2
 KL_FACTOR = 0.5e-4   # the recipe's weight of the KL term
+N_TRAIN = 6000       # digits for the one training attempt on Keras 2
 
 # %%
-from my_AE_code.notebook_setup import setup_notebook  # first: it quietens TensorFlow
+from my_AE_code.notebook_setup import setup_notebook
+
+setup = setup_notebook(seed=SEED)  # before anything imports TensorFlow
 
 import keras
 import matplotlib.pyplot as plt
@@ -25,8 +31,7 @@ from keras import layers, ops
 from my_AE_code.mnist import load_mnist
 from my_AE_code.models import MyVariationalAutoencoder
 
-setup = setup_notebook(seed=SEED)
-x_train = load_mnist(setup.data_dir).x_train[:setup.pick(full=6000, quick=256)]
+x_train = load_mnist(setup.data_dir).x_train[:N_TRAIN]
 
 # %% [markdown]
 # ## The recipe's layout
@@ -82,6 +87,9 @@ print(type(mu).__name__, mu.shape)
 #
 # The loss function below is a method of the layer. Look at its arguments:
 # the two images. `mu` and `log_var` come from the notebook's scope.
+#
+# **The next cell fails on purpose**: it shows the error today's Keras raises.
+# It is tagged `raises-exception`, so "Run All" goes on past it.
 
 # %% tags=["raises-exception"]
 class CustomVariationalLayer(layers.Layer):
@@ -135,6 +143,8 @@ _ = ShowInputType()(x_train[:2])
 # Keras 2 lives on as the package `tf-keras`. The recipe fails there too, in a
 # different place: model construction goes through, but TensorFlow refuses to
 # pass the captured KerasTensors into the gradient tape that `fit` needs.
+#
+# **The next cell fails on purpose too** (tagged `raises-exception`).
 
 # %% tags=["raises-exception"]
 import tf_keras

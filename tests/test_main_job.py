@@ -1,0 +1,121 @@
+"""The main job's figures say what the notebooks' text says: its key numbers, checked.
+
+Each notebook reports its key numbers with ``show_key_numbers``; the
+executed copy keeps them. The checks below are the qualitative claims of the
+prose next to the figures (a compact cloud, recognisable reconstructions, an
+area ratio in the post's range, a smile that appears ...), with thresholds
+that the main budget meets and a broken model does not.
+
+``make run`` executes every notebook with the main budget and then runs this
+module on the executed copies (``VAE_MAIN_JOB_DONE=1``); ``pytest -m mainjob``
+alone executes each notebook it checks with the main budget itself (slow:
+a few minutes per notebook). Not part of ``make test``.
+"""
+
+import os
+
+import nbformat
+import pytest
+
+from my_AE_code.paths import results_dir
+from my_AE_code.run_notebooks import budget_parameters, key_numbers, notebook_paths, run_notebook
+
+pytestmark = pytest.mark.mainjob
+
+
+@pytest.fixture(scope="module")
+def numbers(tmp_path_factory):
+    """``numbers("04")``: the key numbers of notebook 04's main-budget run."""
+    cache = {}
+    out_dir = tmp_path_factory.mktemp("main_job")
+
+    def get(prefix):
+        if prefix not in cache:
+            (path,) = notebook_paths([prefix])
+            if os.environ.get("VAE_MAIN_JOB_DONE") == "1":
+                executed = results_dir() / "notebooks" / path.name
+                assert executed.exists(), f"{executed} is missing: run `make run` first"
+                injected = nbformat.read(executed, as_version=4).metadata.get(
+                    "papermill", {}).get("parameters", {})
+                assert injected == budget_parameters(path, "main"), \
+                    f"{executed} was not run with the main budget"
+            else:
+                run = run_notebook(path, out_dir, budget="main")
+                assert run.ok, run.problems
+                executed = run.output
+            cache[prefix] = key_numbers(executed)
+        return cache[prefix]
+
+    return get
+
+
+def test_02_autoencoder_reconstructs_recognisable_digits(numbers):
+    n = numbers("02")
+    assert n["recognised_originals"] > 0.9
+    # Through a 2-number bottleneck: far above chance (10%), not one grey blob.
+    assert n["recognised_reconstructions"] > 0.35
+
+
+def test_04_vae_area_is_smaller_and_tsne_groups_digits(numbers):
+    n = numbers("04")
+    assert 2.0 < n["area_ratio"] < 10.0  # the post: about 4
+    assert n["tsne_neighbours_agree"] > 0.6  # chance: 0.1
+
+
+def test_05_kl_layer_gives_a_compact_centred_cloud(numbers):
+    n = numbers("05")
+    assert n["radius_98"] < 4.0  # N(0, I) in 2-D: 2.8
+    assert n["centre_offset"] < 0.5
+    assert n["recognised_reconstructions"] > 0.3
+
+
+def test_06_kl_parts_add_up_and_the_cloud_is_compact(numbers):
+    n = numbers("06")
+    assert n["kl_parts_gap"] < 1e-5
+    assert n["radius_98"] < 4.0
+
+
+def test_08_four_strategies_train_the_same_model(numbers):
+    n = numbers("08")
+    assert n["final_loss_spread"] < 0.05
+    assert min(n[f"recognised_type_{t}"] for t in range(4)) > 0.3
+
+
+def test_09_pipeline_outpaces_training(numbers):
+    n = numbers("09")
+    assert n["already_done_on_second_run"] == n["images"]
+    assert n["pipeline_over_training"] > 3
+
+
+def test_10_celeba_vae_learns(numbers):
+    n = numbers("10")
+    assert n["final_loss"] < 0.6 * n["first_loss"]
+
+
+def test_11_attribute_vectors_add_the_attribute(numbers):
+    n = numbers("11")
+    for name in ("Smiling", "Eyeglasses"):
+        assert n[f"{name}_probability_factor_3"] > n[f"{name}_probability_factor_0"] + 0.2
+
+
+def test_12_extra_layer_saves_parameters_and_memory(numbers):
+    n = numbers("12")
+    assert n["encoder_params_without"] == 5_107_520
+    assert n["encoder_params_with"] == 2_879_552
+    assert n["peak_mib_with"] < n["peak_mib_without"]
+
+
+def test_13_tiny_kl_vae_sides_with_the_ae(numbers):
+    n = numbers("13")
+    assert n["loss_ae"] < n["loss_vae"] and n["loss_tiny"] < n["loss_vae"]
+    assert abs(n["radius_peak_tiny"] - n["radius_peak_ae"]) < \
+        abs(n["radius_peak_tiny"] - n["radius_peak_vae"])
+    assert n["mean_log_var_tiny"] < n["mean_log_var_vae"] - 2
+
+
+def test_14_only_the_cached_python_number_fails_to_switch(numbers):
+    n = numbers("14")
+    assert not n["experiment_1_z_equals_mu_after_switch"]
+    assert n["experiment_2_z_equals_mu"] and n["experiment_3_z_equals_mu"]
+    assert n["experiment_4_z_equals_mu"]
+    assert n["variable_switch_off_spread"] == 0 < n["variable_switch_on_spread"]
