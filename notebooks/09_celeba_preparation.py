@@ -1,0 +1,203 @@
+# %% [markdown]
+# # 09 · CelebA: shrinking the images once, then streaming them
+#
+# The second half of the series trains on **CelebA**, 202,599 photographs of
+# faces, 178x218 pixels each, with 40 yes/no attributes per face (Smiling,
+# Eyeglasses, ...). Post IX met two problems before any training: the images
+# are bigger than the model needs, and all of them together do not fit into
+# memory. Its answers, which this notebook follows:
+#
+# 1. crop each image to its centred square (the face) and shrink it to 96x96,
+#    **once**, into a folder of small JPEGs;
+# 2. never load the data set as a whole: a **pipeline** reads, decodes and
+#    batches the small files while the model trains on the previous batch.
+#
+# CelebA cannot be downloaded automatically (`data/README.md` says how to
+# get it). Without it, the package draws a **stand-in**: face-like drawings
+# in CelebA's folder layout and file formats, whose attributes match what is
+# drawn. The first cell says which of the two this notebook runs on.
+#
+# **Running time.** Preparing CelebA takes a few minutes on a few cores;
+# preparing the 2,000-image stand-in takes seconds. The notebook trains
+# nothing (a few batches, to measure a speed), so it runs in a minute or two.
+
+# %% tags=["parameters"]
+SEED = 42
+IMAGE_SIZE = 96        # side of the prepared squares (post IX)
+BATCH_SIZE = 128
+N_STANDIN = 2000       # images in the stand-in, used only where CelebA is missing
+TRAINING_STEPS = 5     # batches trained to measure what training consumes
+
+# %%
+from my_AE_code.notebook_setup import setup_notebook, show_key_numbers
+
+setup = setup_notebook(seed=SEED)  # before anything imports TensorFlow
+
+import inspect
+import time
+
+import keras
+import matplotlib.pyplot as plt
+import numpy as np
+from PIL import Image
+
+from my_AE_code import figures
+from my_AE_code.celeba import celeba_datasets, find_or_make_celeba, pipeline, prepare_celeba
+from my_AE_code.celeba.files import IMAGES_DIR, list_images
+from my_AE_code.models import MyVariationalAutoencoder
+from my_AE_code.models.layouts import CELEBA_LAYOUT
+
+source = find_or_make_celeba(setup.data_dir, n_standin=N_STANDIN, seed=SEED)
+originals = source.root / IMAGES_DIR
+names = list_images(originals)
+print(f"{'the generated STAND-IN' if source.is_standin else 'CelebA'}: {len(names):,} images "
+      f"in {originals}")
+
+# %% [markdown]
+# ## The original images
+
+# %%
+with Image.open(originals / names[0]) as first:
+    print(f"{names[0]}: {first.width}x{first.height} pixels, mode {first.mode}")
+raw = [np.asarray(Image.open(originals / name).convert("RGB")) / 255.0 for name in names[:8]]
+figures.plot_images(raw, ncols=8, suptitle="original images (178x218)")
+
+# %% [markdown]
+# ## Why not load them all? The memory arithmetic
+#
+# One image is height x width x 3 colour values. As bytes (uint8) CelebA's
+# originals already need more memory than most laptops have; as the float32
+# values a network computes with, four times that. Even shrunk to 96x96 the
+# float32 set needs more memory than a typical graphics card offers.
+
+# %%
+N_CELEBA = 202_599
+sizes = {"178x218, uint8": 218 * 178 * 3, "178x218, float32": 218 * 178 * 3 * 4,
+         "96x96, uint8": 96 * 96 * 3, "96x96, float32": 96 * 96 * 3 * 4}
+gigabytes = {name: N_CELEBA * size / 1e9 for name, size in sizes.items()}
+for name, value in gigabytes.items():
+    print(f"all {N_CELEBA:,} images at {name:17s} {value:6.1f} GB")
+
+fig, ax = plt.subplots(figsize=(7, 3))
+ax.barh(list(gigabytes), list(gigabytes.values()), color="C0")
+for limit, label in ((4, "the posts' GTX 960: 4 GB"), (8, "a typical GPU: 8 GB"),
+                     (16, "a typical laptop: 16 GB RAM")):
+    ax.axvline(limit, color="gray", linestyle=":")
+    ax.text(limit * 1.05, 3.35, label, fontsize=8, rotation=90, va="top")
+ax.set_xscale("log")
+ax.set_xlabel("GB for the whole data set (log scale)")
+ax.invert_yaxis()
+plt.show()
+
+# %% [markdown]
+# ## Preparing: crop, shrink, once
+#
+# `prepare_celeba` cuts each image to its centred 178x178 square and shrinks it
+# with Lanczos to 96x96, on all cores, with a progress bar. Every file is
+# written under a temporary name and renamed when complete, so the run can be
+# stopped at any time and started again: it converts only what is missing. The
+# report says what it did. Run the cell twice and the second report says
+# "already done" for everything.
+
+# %%
+report = prepare_celeba(originals, size=IMAGE_SIZE)
+again = prepare_celeba(originals, size=IMAGE_SIZE, verbose=False)
+print(f"second run: {again.converted} converted, {again.already_done:,} already done")
+
+# %% [markdown]
+# ## Streaming instead of loading: `tf.data`
+#
+# The posts fed CelebA to the model with Keras's `ImageDataGenerator` and
+# `fit_generator`. Keras 3 has neither:
+
+# %%
+print("keras.preprocessing.image.ImageDataGenerator exists:",
+      hasattr(getattr(keras.preprocessing, "image", None), "ImageDataGenerator"))
+print("keras.Model.fit_generator exists:", hasattr(keras.Model, "fit_generator"))
+
+# %% [markdown]
+# Their successor is `tf.data`. The package's pipeline holds only the list of
+# file names (and the small attribute table) in memory. Per epoch it shuffles
+# the names, reads and decodes the JPEGs in parallel on all cores, batches
+# them, scales them to [0, 1] and **prefetches**: while the model trains on one
+# batch, the next ones are being prepared. `model.fit` takes the dataset
+# directly. The code:
+
+# %%
+print(inspect.getsource(pipeline.celeba_datasets))
+
+# %%
+data = celeba_datasets(report.out_dir, BATCH_SIZE, with_attributes=True, seed=SEED)
+print(f"{len(data.train_files):,} training and {len(data.test_files):,} test images of shape "
+      f"{data.image_shape}")
+print("one element of the stream:", data.train.element_spec)
+
+# %% [markdown]
+# A batch, each face with the attributes it has among a few of the 40:
+
+# %%
+SHOWN = ("Smiling", "Eyeglasses", "Male", "Blond_Hair", "Black_Hair", "Bangs")
+images, attributes = next(iter(data.train))
+columns = [data.attribute_names.index(name) for name in SHOWN]
+titles = [", ".join(name for name, col in zip(SHOWN, columns) if row[col] > 0) or "-"
+          for row in attributes.numpy()[:12]]
+fig = figures.plot_images(images.numpy()[:12], ncols=6, titles=titles)
+for ax in fig.axes:
+    ax.title.set_fontsize(7)
+fig
+
+# %% [markdown]
+# ## Is the pipeline fast enough?
+#
+# The pipeline must never be what training waits for. We measure how many
+# images per second it delivers (one pass over the training files), and how
+# many the post's VAE consumes per second when training on this machine.
+
+# %%
+def one_pass(stream):
+    start, count = time.perf_counter(), 0
+    for batch, _ in stream:
+        count += len(batch)
+    return count / (time.perf_counter() - start)
+
+
+one_pass(data.train)  # the first pass opens the files and traces the functions
+pipeline_rate = one_pass(data.train)
+
+vae = MyVariationalAutoencoder(**CELEBA_LAYOUT, solution_type=3, fact=5.0)
+vae.compile_myVAE(0.0005)
+vae.model.train_on_batch(images)  # traces the training step
+start = time.perf_counter()
+for _ in range(TRAINING_STEPS):
+    vae.model.train_on_batch(images)
+training_rate = TRAINING_STEPS * len(images) / (time.perf_counter() - start)
+print(f"pipeline: {pipeline_rate:,.0f} images/s; training consumes {training_rate:,.0f} "
+      f"images/s; the pipeline is {pipeline_rate / training_rate:.0f}x faster")
+
+fig, ax = plt.subplots(figsize=(6, 2.2))
+ax.barh(["pipeline delivers", "training consumes"], [pipeline_rate, training_rate],
+        color=["C2", "C1"])
+ax.set_xlabel("images per second")
+ax.invert_yaxis()
+plt.show()
+
+# %% [markdown]
+# ## What this notebook showed
+
+# %%
+show_key_numbers(standin=source.is_standin, images=len(names), converted=report.converted,
+                 already_done_on_second_run=again.already_done, skipped=len(report.failed),
+                 train_images=len(data.train_files), test_images=len(data.test_files),
+                 pipeline_images_per_s=pipeline_rate, training_images_per_s=training_rate,
+                 pipeline_over_training=pipeline_rate / training_rate)
+
+# %% [markdown]
+# - CelebA (or its stand-in) is found or made, and every image is cropped and
+#   shrunk once; a second run has nothing left to do;
+# - the whole data set would not fit into memory, as float32 not even at
+#   96x96: hence a stream of small files instead of one big array;
+# - `tf.data` replaces the posts' `ImageDataGenerator`, and it delivers images
+#   many times faster than the VAE can train on them (the ratio above);
+#   on a GPU, where training is faster, more CPU cores keep the pipeline ahead.
+#
+# Notebook 10 trains the VAE of the posts on these images.

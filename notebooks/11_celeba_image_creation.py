@@ -1,0 +1,187 @@
+# %% [markdown]
+# # 11 · Creating faces: random points, attribute vectors, morphing
+#
+# Post XI puts the CelebA VAE of notebook 10 to creative use. A VAE's KL loss
+# pulls the latent points of all training faces into a cloud shaped like the
+# standard normal N(0, I). If that worked, then
+#
+# - any point drawn from N(0, I) decodes to a plausible face;
+# - each latent component, over all faces, looks like N(0, 1);
+# - directions in the latent space carry meaning: the mean `z` of smiling faces
+#   minus that of the others is a "smile vector", and adding it to any face's
+#   `z` should add a smile;
+# - the straight line between two faces' points morphs one face into the other.
+#
+# This notebook checks each claim, with pictures and, for the smile, with a
+# number: a classifier trained on the attribute labels judges whether the
+# shifted faces really show the attribute more than the originals.
+#
+# It uses the model notebook 10 saved (`results/10_celeba_vae`); without it, it
+# trains one first and says so. **Running time:** a minute or two with the
+# saved model; otherwise add notebook 10's training time.
+
+# %% tags=["parameters"]
+SEED = 42
+ATTRIBUTES = ("Smiling", "Eyeglasses")  # attribute vectors to add (CelebA column names)
+FACTORS = (0, 1, 2, 3)                  # multiples of an attribute vector added to a face
+N_ENCODE = 20000       # training faces encoded to find the attribute vectors
+N_FACES = 6            # faces that get each attribute added
+BATCH_SIZE = 128
+IMAGE_SIZE = 96
+N_STANDIN = 2000       # images in the stand-in, used only where CelebA is missing
+FALLBACK_EPOCHS = 24   # training epochs, only if notebook 10's model is missing
+
+# %%
+from my_AE_code.notebook_setup import setup_notebook, show_key_numbers
+
+setup = setup_notebook(seed=SEED)  # before anything imports TensorFlow
+
+import math
+
+import numpy as np
+from IPython.display import display
+
+from my_AE_code import figures
+from my_AE_code.celeba import celeba_datasets, find_or_make_celeba, prepare_celeba
+from my_AE_code.celeba.files import ATTR_FILES, IMAGES_DIR, find_file, read_attributes
+from my_AE_code.inference import encode
+from my_AE_code.latent_arithmetic import (
+    add_attribute,
+    attribute_classifier,
+    attribute_vector,
+    morph,
+    shrink,
+)
+from my_AE_code.models import MyVariationalAutoencoder
+from my_AE_code.models.layouts import CELEBA_LAYOUT
+
+source = find_or_make_celeba(setup.data_dir, n_standin=N_STANDIN, seed=SEED)
+prepared = prepare_celeba(source.root / IMAGES_DIR, size=IMAGE_SIZE, verbose=False).out_dir
+data = celeba_datasets(prepared, BATCH_SIZE, shuffle=False)
+print(f"{'the generated STAND-IN' if source.is_standin else 'CelebA'}: "
+      f"{len(data.train_files):,} training and {len(data.test_files):,} test faces")
+
+# %%
+MODEL_DIR = setup.results_dir / "10_celeba_vae"
+if (MODEL_DIR / "params.json").exists():
+    vae = MyVariationalAutoencoder.load(MODEL_DIR)
+    print(f"loaded notebook 10's model from {MODEL_DIR}")
+else:
+    print(f"no model from notebook 10 in {MODEL_DIR}: training the post's VAE here for "
+          f"{FALLBACK_EPOCHS} epochs (run notebook 10 to keep a model for 11-13)")
+    vae = MyVariationalAutoencoder(**CELEBA_LAYOUT, use_batch_norm=True, solution_type=3,
+                                   fact=5.0, seed=SEED)
+    vae.compile_myVAE(0.0005)
+    vae.train_myVAE(celeba_datasets(prepared, BATCH_SIZE, seed=SEED).train, batch_size=None,
+                    epochs=FALLBACK_EPOCHS, verbose=2)
+Z_DIM = vae.z_dim
+
+# %% [markdown]
+# ## Faces from random points
+#
+# Sixteen points drawn from N(0, I), decoded:
+
+# %%
+figures.plot_generated(vae, Z_DIM, n=16, seed=SEED)
+
+# %% [markdown]
+# ## Does each latent component look like N(0, 1)?
+#
+# The test faces' `mu` (sampling off) and sampled `z`, one histogram per
+# component for the first eight of the 256, against the N(0, 1) density.
+# `z` adds each face's own spread to `mu`, so its histograms come closer to
+# N(0, 1); the summary numbers below cover all 256 components.
+
+# %%
+vae.set_enc_to_predict()
+_, mu_test, log_var_test = encode(vae, data.test)
+vae.set_enc_to_train()
+z_test = encode(vae, data.test)[0]
+figures.plot_z_histograms(mu_test, max_dims=8)
+
+# %%
+figures.plot_z_histograms(z_test, max_dims=8)
+
+# %%
+print(f"over all {Z_DIM} components: mean of mu {mu_test.mean():+.3f}, std of mu "
+      f"{mu_test.std(axis=0).mean():.3f}; std of z {z_test.std(axis=0).mean():.3f} "
+      f"(N(0, 1): mean 0, std 1); mean sigma of a face's cloud "
+      f"{np.exp(log_var_test / 2).mean():.3f}")
+
+# %% [markdown]
+# ## Attribute vectors
+#
+# The attribute file says which faces show which attribute. We encode the
+# training faces (sampling off), average `mu` over the faces with an attribute
+# and over those without, and take the difference. Then we add multiples of
+# that vector to test faces that lack the attribute and decode.
+
+# %%
+attr_file = find_file(source.root, ATTR_FILES)
+if attr_file is None:
+    print(f"No {' or '.join(ATTR_FILES)} next to {source.root / IMAGES_DIR}: this folder has no "
+          "attribute labels, so the attribute vectors are skipped. Put CelebA's attribute file "
+          "there to use them (see data/README.md).")
+    attributes = None
+else:
+    attributes = read_attributes(attr_file)
+    n_batches = math.ceil(N_ENCODE / BATCH_SIZE)
+    train_files = data.train_files[:n_batches * BATCH_SIZE]
+    vae.set_enc_to_predict()
+    _, mu_train, _ = encode(vae, data.train.take(n_batches))
+    vae.set_enc_to_train()
+    train_labels = attributes.rows_for(train_files)
+    test_labels = attributes.rows_for(data.test_files)
+    print(f"{len(mu_train):,} training faces encoded; attributes from {attr_file.name}")
+
+# %% [markdown]
+# A classifier judges the result. For each attribute, a logistic regression
+# learns from the training faces' pixels (shrunk to 24x24) whether a face
+# shows it. It then scores the decoded test faces: the originals (factor 0)
+# and the same faces with the vector added. If the vector carries the
+# attribute, the probability rises with the factor.
+
+# %%
+training_faces = np.concatenate([batch.numpy() for batch in data.train.take(n_batches)]) \
+    if attributes is not None else None
+shift_scores = {}
+for name in ATTRIBUTES if attributes is not None else ():
+    column = attributes.names.index(name)
+    vector = attribute_vector(mu_train, train_labels[:, column])
+    without = np.flatnonzero(test_labels[:, column] < 0)[:N_FACES]
+    shifted = add_attribute(vae, mu_test[without], vector, factors=FACTORS)
+    classifier = attribute_classifier(training_faces, train_labels[:, column])
+    probability = classifier.predict_proba(
+        shrink(shifted.reshape(-1, *shifted.shape[2:])))[:, 1].reshape(shifted.shape[:2])
+    shift_scores[name] = probability.mean(axis=0)
+    print(f"{name}: mean probability per factor {dict(zip(FACTORS, probability.mean(0).round(2)))}"
+          f"; rose from factor 0 to {FACTORS[-1]} for {np.mean(probability[:, -1] > probability[:, 0]):.0%}"
+          f" of the faces")
+    display(figures.plot_images(shifted, titles=[f"+{f} x {name}" for f in FACTORS]))
+
+# %% [markdown]
+# ## Morphing
+#
+# Ten points on the straight line between two test faces' `mu`, decoded:
+
+# %%
+figures.plot_images(morph(vae, mu_test[0], mu_test[1], steps=10), ncols=10,
+                    suptitle="from one test face to another")
+
+# %% [markdown]
+# ## What this notebook showed
+
+# %%
+show_key_numbers(
+    standin=source.is_standin, mean_of_mu=float(mu_test.mean()),
+    std_of_mu=float(mu_test.std(axis=0).mean()), std_of_z=float(z_test.std(axis=0).mean()),
+    **{f"{name}_probability_factor_{f}": float(p) for name, scores in shift_scores.items()
+       for f, p in zip(FACTORS, scores)})
+
+# %% [markdown]
+# - faces decoded from random points of N(0, I) are faces, as post XI found:
+#   the KL loss has made the region around the origin usable;
+# - the components of `z` spread roughly like N(0, 1) (numbers above);
+# - adding an attribute vector adds the attribute: the classifier's
+#   probability rises with the factor (where the data has attribute labels);
+# - walking the straight line between two faces morphs one into the other.
