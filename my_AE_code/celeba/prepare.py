@@ -104,7 +104,9 @@ def prepare_celeba(
     report.already_done = len(names) - len(todo)
 
     workers = _cpu_count() if workers is None else workers
-    bar = tqdm(total=len(names), initial=report.already_done, unit="img", disable=not verbose)
+    # On stdout: a progress bar is no warning, and Jupyter shows stderr in red.
+    bar = tqdm(total=len(names), initial=report.already_done, unit="img", disable=not verbose,
+               file=sys.stdout)
     # closing() shuts the worker pool down at once if this loop is interrupted.
     with bar, closing(_run_chunks(todo, src_dir, out_dir, size, quality, workers)) as results:
         try:
