@@ -12,9 +12,10 @@
 # the probability of "ink".
 #
 # **Running time.** With the parameters below (the post's: 20 epochs over the
-# 60,000 training digits) training takes about RUNTIME_02 on a 2-core CPU
-# (measured: SPE_02 s per epoch of 4,000 digits), a few minutes on a GPU.
-# `make run` trains EPOCHS_02_MAIN epochs on the 4,000 digits MNIST's offline copy holds.
+# 60,000 training digits) training takes about 13 minutes on a 2-core CPU (at
+# the 1,575 images/s that `benchmarks/strategies.py` measured for this model)
+# and a few minutes on a GPU. `make run` trains 25 epochs with batches of 32
+# on the 4,000 digits of MNIST's offline copy instead.
 
 # %% tags=["parameters"]
 SEED = 42
@@ -90,9 +91,10 @@ figures.plot_latent_scatter(z_test, y_test, title="AE latent space (test digits)
 #
 # Two numbers besides the picture: the BCE of the test images, and how many
 # reconstructions a plain nearest-neighbour classifier, trained on the
-# original training digits, still assigns to the right digit. Through a
-# 2-number bottleneck some digits come back as a neighbouring shape (a 4 as a
-# 9, a 3 as an 8); the share below says how often.
+# original training digits, still assigns to the right digit. Two numbers per
+# digit cannot hold every detail: a reconstruction keeps the rough shape, and
+# digits of similar shape (4 and 9, 3, 5 and 8) come back as each other. The
+# share below says how often the digit survives.
 
 # %%
 reconstructions = reconstruct(ae, x_test)
@@ -128,8 +130,9 @@ print(f"model saved to {saved}")
 # - the loss curve above: BCE falls quickly in the first epochs;
 # - the AE sorts digits into clusters in a 2-D latent space without labels,
 #   spread over the region printed above;
-# - most reconstructions are recognisable digits (the share is in the table
-#   below), a few come back as a similar-looking digit;
+# - reconstructions keep each digit's rough shape, blurred; many are still
+#   recognised as their digit (the share is in the table below), the others
+#   come back as a digit of similar shape;
 # - points between clusters decode to blurred or invalid digits.
 
 # %%

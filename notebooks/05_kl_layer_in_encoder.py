@@ -10,9 +10,10 @@
 # In the package this is `solution_type=0`.
 #
 # **Running time.** With the parameters below (10 epochs over the 60,000
-# training digits) about RUNTIME_05 on a 2-core CPU (measured: SPE_05 s per
-# epoch of 4,000 digits); the post's GPU needed 10-11 s per epoch. `make run`
-# trains EPOCHS_05_MAIN epochs on the 4,000 digits of MNIST's offline copy.
+# training digits) about 7 minutes on a 2-core CPU (at the 1,522 images/s
+# that `benchmarks/strategies.py` measured for this model); the post's GPU
+# needed 10-11 s per epoch. `make run` trains 20 epochs with batches of 32 on
+# the 4,000 digits of MNIST's offline copy instead.
 
 # %% tags=["parameters"]
 SEED = 42
@@ -134,6 +135,7 @@ show_key_numbers(train_images=len(x_train), epochs=EPOCHS, seconds_per_epoch=tim
 #   its GPU for full MNIST, against 15 s for notebook 04's layout);
 # - the latent cloud is compact and centred (radius and offset above), unlike
 #   the AE's in notebook 02;
-# - most reconstructions are still recognisable digits.
+# - reconstructions keep the digits' rough shapes; the classifier's share is in
+#   the table above.
 #
 # Notebook 06 gets the same loss through a very different door: extra outputs.

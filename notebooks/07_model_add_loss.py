@@ -12,10 +12,11 @@
 # recipe on Keras 2 (package `tf-keras`), and measures the speed claim.
 #
 # **Running time.** With the parameters below (10 epochs over the 60,000
-# training digits for each of the two VAEs, then five timed routes) about
-# RUNTIME_07 on a 2-core CPU (measured: SPE_07 s per epoch of 4,000 digits);
-# the post's GPU needed 10 s per epoch. `make run` trains EPOCHS_07_MAIN epochs
-# on the 4,000 digits of MNIST's offline copy.
+# training digits for each of three VAEs, then five routes timed for six
+# epochs each) about 45 minutes on a 2-core CPU (at the 1,500 images/s that
+# `benchmarks/strategies.py` measured for these models); the post's GPU
+# needed 10 s per epoch. `make run` trains 10 epochs with batches of 64 on the
+# 4,000 digits of MNIST's offline copy instead.
 
 # %% tags=["parameters"]
 SEED = 42

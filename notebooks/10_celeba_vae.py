@@ -16,9 +16,10 @@
 #
 # **Running time.** With the parameters below (24 epochs over CelebA's 162,770
 # training faces, as in the posts' runs) training takes the posts' GPU about
-# 120 s per epoch, under an hour; on a 2-core CPU about RUNTIME_10 (measured
-# here: SPE_10 s per epoch of the stand-in's TRAIN_10 faces). `make run` trains
-# EPOCHS_10_MAIN epochs on the stand-in.
+# 120 s per epoch, under an hour; a 2-core CPU about 8 minutes per epoch,
+# three hours in all (at the 329 images/s that `benchmarks/strategies.py
+# --celeba` measured for this model). `make run` trains 25 epochs on the
+# stand-in's 1,607 training faces instead.
 
 # %% tags=["parameters"]
 SEED = 42

@@ -15,9 +15,10 @@
 #
 # **Running time.** With the parameters below (two models, 10 epochs each over
 # CelebA's 162,770 training faces) the posts' GPU would need about 40 minutes
-# (120 s per epoch, with or without the layer); a 2-core CPU about RUNTIME_12
-# (measured here: SPE_12 s per epoch of the stand-in's TRAIN_12 faces).
-# `make run` trains EPOCHS_12_MAIN epochs each on the stand-in.
+# (120 s per epoch, with or without the layer); a 2-core CPU nearly three
+# hours (at the 329 images/s that `benchmarks/strategies.py --celeba`
+# measured for the model without the layer). `make run` trains 12 epochs each
+# on the stand-in's 1,607 training faces instead.
 
 # %% tags=["parameters"]
 SEED = 42

@@ -22,9 +22,10 @@
 #
 # **Running time.** With the parameters below (two models of 24 epochs over
 # CelebA's 162,770 training faces) about two hours on the posts' GPU (120 s
-# per epoch); on a 2-core CPU about RUNTIME_13 (measured here: SPE_13 s per
-# epoch of the stand-in's TRAIN_13 faces). `make run` trains EPOCHS_13_MAIN
-# epochs each on the stand-in.
+# per epoch); on a 2-core CPU about six and a half hours (at the 329-334
+# images/s that `benchmarks/strategies.py --celeba` measured for these
+# models). `make run` trains 20 epochs each on the stand-in's 1,607 training
+# faces instead.
 
 # %% tags=["parameters"]
 SEED = 42
