@@ -43,7 +43,7 @@ from PIL import Image
 
 from my_AE_code import figures
 from my_AE_code.celeba import celeba_datasets, find_or_make_celeba, pipeline, prepare_celeba
-from my_AE_code.celeba.files import IMAGES_DIR, list_images
+from my_AE_code.celeba.files import ATTR_FILES, IMAGES_DIR, find_file, list_images
 from my_AE_code.models import MyVariationalAutoencoder
 from my_AE_code.models.layouts import CELEBA_LAYOUT
 
@@ -127,20 +127,26 @@ print("keras.Model.fit_generator exists:", hasattr(keras.Model, "fit_generator")
 print(inspect.getsource(pipeline.celeba_datasets))
 
 # %%
-data = celeba_datasets(report.out_dir, BATCH_SIZE, with_attributes=True, seed=SEED)
+has_attributes = find_file(source.root, ATTR_FILES) is not None
+data = celeba_datasets(report.out_dir, BATCH_SIZE, with_attributes=has_attributes, seed=SEED)
 print(f"{len(data.train_files):,} training and {len(data.test_files):,} test images of shape "
       f"{data.image_shape}")
 print("one element of the stream:", data.train.element_spec)
+if not has_attributes:
+    print(f"No {' or '.join(ATTR_FILES)} in {source.root}: the stream yields images only.")
 
 # %% [markdown]
 # A batch, each face with the attributes it has among a few of the 40:
 
 # %%
 SHOWN = ("Smiling", "Eyeglasses", "Male", "Blond_Hair", "Black_Hair", "Bangs")
-images, attributes = next(iter(data.train))
-columns = [data.attribute_names.index(name) for name in SHOWN]
-titles = [", ".join(name for name, col in zip(SHOWN, columns) if row[col] > 0) or "-"
-          for row in attributes.numpy()[:12]]
+batch = next(iter(data.train))
+images = batch[0] if has_attributes else batch
+titles = None
+if has_attributes:
+    columns = [data.attribute_names.index(name) for name in SHOWN]
+    titles = [", ".join(name for name, col in zip(SHOWN, columns) if row[col] > 0) or "-"
+              for row in batch[1].numpy()[:12]]
 fig = figures.plot_images(images.numpy()[:12], ncols=6, titles=titles)
 for ax in fig.axes:
     ax.title.set_fontsize(7)
@@ -156,8 +162,8 @@ fig
 # %%
 def one_pass(stream):
     start, count = time.perf_counter(), 0
-    for batch, _ in stream:
-        count += len(batch)
+    for element in stream:
+        count += len(element[0] if has_attributes else element)
     return count / (time.perf_counter() - start)
 
 

@@ -44,6 +44,7 @@ from my_AE_code import figures
 from my_AE_code.callbacks import EpochTimer, ImageSaver, LossPrinter, saved_images
 from my_AE_code.celeba import celeba_datasets, find_or_make_celeba, prepare_celeba
 from my_AE_code.celeba.files import IMAGES_DIR
+from my_AE_code.celeba.model import NOTEBOOK_10_MODEL
 from my_AE_code.inference import reconstruct
 from my_AE_code.models import MyVariationalAutoencoder
 from my_AE_code.models.checkpoints import training_history
@@ -53,7 +54,7 @@ prepared = prepare_celeba(source.root / IMAGES_DIR, size=IMAGE_SIZE, verbose=Fal
 data = celeba_datasets(prepared, BATCH_SIZE, seed=SEED)
 print(f"{'the generated STAND-IN' if source.is_standin else 'CelebA'}: "
       f"{len(data.train_files):,} training and {len(data.test_files):,} test faces")
-MODEL_DIR = setup.results_dir / "10_celeba_vae"
+MODEL_DIR = setup.results_dir / NOTEBOOK_10_MODEL
 CHECKPOINT_DIR = setup.results_dir / "10_checkpoints"
 
 # %% [markdown]

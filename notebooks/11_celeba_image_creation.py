@@ -44,6 +44,7 @@ from IPython.display import display
 from my_AE_code import figures
 from my_AE_code.celeba import celeba_datasets, find_or_make_celeba, prepare_celeba
 from my_AE_code.celeba.files import ATTR_FILES, IMAGES_DIR, find_file, read_attributes
+from my_AE_code.celeba.model import load_or_train
 from my_AE_code.inference import encode
 from my_AE_code.latent_arithmetic import (
     add_attribute,
@@ -52,8 +53,6 @@ from my_AE_code.latent_arithmetic import (
     morph,
     shrink,
 )
-from my_AE_code.models import MyVariationalAutoencoder
-from my_AE_code.models.layouts import CELEBA_LAYOUT
 
 source = find_or_make_celeba(setup.data_dir, n_standin=N_STANDIN, seed=SEED)
 prepared = prepare_celeba(source.root / IMAGES_DIR, size=IMAGE_SIZE, verbose=False).out_dir
@@ -62,18 +61,8 @@ print(f"{'the generated STAND-IN' if source.is_standin else 'CelebA'}: "
       f"{len(data.train_files):,} training and {len(data.test_files):,} test faces")
 
 # %%
-MODEL_DIR = setup.results_dir / "10_celeba_vae"
-if (MODEL_DIR / "params.json").exists():
-    vae = MyVariationalAutoencoder.load(MODEL_DIR)
-    print(f"loaded notebook 10's model from {MODEL_DIR}")
-else:
-    print(f"no model from notebook 10 in {MODEL_DIR}: training the post's VAE here for "
-          f"{FALLBACK_EPOCHS} epochs (run notebook 10 to keep a model for 11-13)")
-    vae = MyVariationalAutoencoder(**CELEBA_LAYOUT, use_batch_norm=True, solution_type=3,
-                                   fact=5.0, seed=SEED)
-    vae.compile_myVAE(0.0005)
-    vae.train_myVAE(celeba_datasets(prepared, BATCH_SIZE, seed=SEED).train, batch_size=None,
-                    epochs=FALLBACK_EPOCHS, verbose=2)
+vae = load_or_train(setup.results_dir, celeba_datasets(prepared, BATCH_SIZE, seed=SEED).train,
+                    epochs=FALLBACK_EPOCHS, seed=SEED)
 Z_DIM = vae.z_dim
 
 # %% [markdown]

@@ -18,7 +18,7 @@
 # 6. how often the clipping of `eps` at 5 acts.
 #
 # The AE and the tiny-KL VAE train here; the normal VAE is notebook 10's
-# model (trained here if it is missing).
+# model (trained here for as many epochs if it is missing).
 #
 # **Running time.** With the parameters below (two models of 24 epochs over
 # CelebA's 162,770 training faces) about two hours on the posts' GPU (120 s
@@ -31,7 +31,6 @@
 SEED = 42
 Z_DIM = 256
 FACT_TINY = 1e-5       # sum convention: the "tiny KL" of post XIII
-FACT_VAE = 5.0         # the normal VAE, only if notebook 10's model is missing
 USE_BATCH_NORM = True  # the VAEs normalise their conv layers; the post's AE did not
 LEARNING_RATE = 0.0005
 BATCH_SIZE = 128
@@ -56,6 +55,7 @@ from my_AE_code import figures, latent_stats
 from my_AE_code.callbacks import LossPrinter
 from my_AE_code.celeba import celeba_datasets, find_or_make_celeba, prepare_celeba
 from my_AE_code.celeba.files import IMAGES_DIR
+from my_AE_code.celeba.model import load_or_train
 from my_AE_code.inference import encode
 from my_AE_code.models import MyAutoencoder, MyVariationalAutoencoder
 from my_AE_code.models.layers import Sampling
@@ -99,18 +99,8 @@ histories["tiny-KL VAE"] = tiny.train_myVAE(
     data.train, batch_size=None, epochs=EPOCHS, verbose=0,
     callbacks=[LossPrinter(every_n_epochs=max(1, EPOCHS // 4))]).history
 
-MODEL_DIR = setup.results_dir / "10_celeba_vae"
-if (MODEL_DIR / "params.json").exists():
-    vae = MyVariationalAutoencoder.load(MODEL_DIR)
-    print(f"normal VAE: notebook 10's model from {MODEL_DIR} (fact {vae.fact})")
-else:
-    print(f"no model from notebook 10 in {MODEL_DIR}: training the normal VAE here")
-    setup_notebook(seed=SEED)
-    vae = MyVariationalAutoencoder(**CELEBA_CONV, use_batch_norm=USE_BATCH_NORM,
-                                   solution_type=3, fact=FACT_VAE, seed=SEED)
-    vae.compile_myVAE(LEARNING_RATE)
-    histories["normal VAE"] = vae.train_myVAE(data.train, batch_size=None, epochs=EPOCHS,
-                                              verbose=0).history
+print("normal VAE (fact 5)")
+vae = load_or_train(setup.results_dir, data.train, epochs=EPOCHS, seed=SEED, verbose=0)
 models = {"AE": ae, "tiny-KL VAE": tiny, "normal VAE": vae}
 
 # %% [markdown]
@@ -123,9 +113,8 @@ models = {"AE": ae, "tiny-KL VAE": tiny, "normal VAE": vae}
 
 # %%
 final = {name: logs["loss"][-1] for name, logs in histories.items()}
-if "normal VAE" not in final:
-    vae.compile_myVAE(LEARNING_RATE)
-    final["normal VAE"] = float(vae.model.evaluate(data.train, verbose=0, return_dict=True)["loss"])
+vae.compile_myVAE(LEARNING_RATE)  # to evaluate its loss on the training faces
+final["normal VAE"] = float(vae.model.evaluate(data.train, verbose=0, return_dict=True)["loss"])
 posts = {"AE": "4,515", "tiny-KL VAE": "4,553-4,555", "normal VAE": "4,800-5,000"}
 for name, value in final.items():
     print(f"{name:12s} {value:9.1f}   (post, on CelebA: {posts[name]})")
@@ -133,8 +122,8 @@ figures.plot_loss_curves({name: logs for name, logs in histories.items()},
                          title="training loss, sum convention")
 
 # %% [markdown]
-# The normal VAE's value is its loss on the training faces now (notebook 10
-# trained it). On the stand-in's simple drawings all losses are far lower
+# The normal VAE's value is its loss on the training faces now, evaluated
+# once after training. On the stand-in's simple drawings all losses are far lower
 # than on CelebA's photographs; the order of the three is what compares.
 #
 # ### 2. How far from the origin?

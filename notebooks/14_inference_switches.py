@@ -35,26 +35,14 @@ from keras import layers, ops
 
 from my_AE_code.celeba import celeba_datasets, find_or_make_celeba, prepare_celeba
 from my_AE_code.celeba.files import IMAGES_DIR
+from my_AE_code.celeba.model import load_or_train
 from my_AE_code.inference import encode
-from my_AE_code.models import MyVariationalAutoencoder
-from my_AE_code.models.layouts import CELEBA_LAYOUT
 
 source = find_or_make_celeba(setup.data_dir, n_standin=N_STANDIN, seed=SEED)
 prepared = prepare_celeba(source.root / IMAGES_DIR, size=IMAGE_SIZE, verbose=False).out_dir
 data = celeba_datasets(prepared, BATCH_SIZE, shuffle=False)
-
-MODEL_DIR = setup.results_dir / "10_celeba_vae"
-if (MODEL_DIR / "params.json").exists():
-    vae = MyVariationalAutoencoder.load(MODEL_DIR)
-    print(f"loaded notebook 10's model from {MODEL_DIR}")
-else:
-    print(f"no model from notebook 10 in {MODEL_DIR}: training the post's VAE here for "
-          f"{FALLBACK_EPOCHS} epochs")
-    vae = MyVariationalAutoencoder(**CELEBA_LAYOUT, use_batch_norm=True, solution_type=3,
-                                   fact=5.0, seed=SEED)
-    vae.compile_myVAE(0.0005)
-    vae.train_myVAE(celeba_datasets(prepared, BATCH_SIZE, seed=SEED).train, batch_size=None,
-                    epochs=FALLBACK_EPOCHS, verbose=2)
+vae = load_or_train(setup.results_dir, celeba_datasets(prepared, BATCH_SIZE, seed=SEED).train,
+                    epochs=FALLBACK_EPOCHS, seed=SEED)
 
 # %% [markdown]
 # As in the post, we watch the test image whose `log_var` has the largest

@@ -129,11 +129,20 @@ def test_opening_and_saving_changes_nothing(path, tmp_path):
         assert files() == before, f"saving {name} changed a file"
 
 
+@pytest.fixture(scope="module")
+def run_dirs(tmp_path_factory):
+    """One data and one results folder for all notebooks, as in a reader's clone: 11-14 load
+    the model notebook 10 saved (tests/test_celeba_real_photos.py runs 11 without it)."""
+    return tmp_path_factory.mktemp("data"), tmp_path_factory.mktemp("results")
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
-def test_runs_with_the_smoke_budget(path, tmp_path, monkeypatch):
-    monkeypatch.setenv("VAE_RESULTS_DIR", str(tmp_path / "results"))
-    run = run_notebook(path, out_dir=tmp_path / "notebooks", budget="smoke")
+def test_runs_with_the_smoke_budget(path, run_dirs, monkeypatch):
+    data_dir, results = run_dirs
+    monkeypatch.setenv("VAE_DATA_DIR", str(data_dir))
+    monkeypatch.setenv("VAE_RESULTS_DIR", str(results))
+    run = run_notebook(path, out_dir=results / "notebooks", budget="smoke")
     assert run.ok, run.problems
     expected = EXPECTED_ERRORS.get(path.stem, [])
     assert [name for name, _ in run.expected_errors] == [name for name, _ in expected]
