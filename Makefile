@@ -32,6 +32,10 @@ test-fast: $(STAMP)
 	$(BIN)/python -m pytest -m "not slow and not mainjob"
 
 lab: $(STAMP)
+	@# No "get notified about Jupyter news?" pop-up in a tutorial's JupyterLab.
+	mkdir -p $(VENV)/share/jupyter/lab/settings
+	echo '{"@jupyterlab/apputils-extension:notification": {"fetchNews": "false"}}' \
+		> $(VENV)/share/jupyter/lab/settings/overrides.json
 	$(BIN)/jupyter lab notebooks/
 
 bench: $(STAMP)

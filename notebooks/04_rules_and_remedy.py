@@ -13,11 +13,11 @@
 # layout against notebook 05's (a KL layer inside the Encoder) and sum up the
 # post's rules.
 #
-# **Running time.** The parameters below are the post's: four models of 40
-# epochs each over the 60,000 training digits. That is about 1.7 hours on a
-# 2-core CPU (at the 1,550 images/s that `benchmarks/strategies.py` measured
-# for these models); the post's GPU needed 15 s per epoch, about 40 minutes in
-# all. `make run` trains 12 epochs with batches of 32 on the 4,000 digits of
+# **Running time.** The parameters below are the post's: three models of 40
+# epochs each over the 60,000 training digits, then six epochs each of two
+# layouts to time them. That is about 1.4 hours on a 2-core CPU (at the 1,550
+# images/s that `benchmarks/strategies.py` measured for these models); the
+# post's GPU needed 15 s per epoch, about half an hour. `make run` trains 12 epochs with batches of 32 on the 4,000 digits of
 # MNIST's offline copy instead.
 
 # %% tags=["parameters"]
@@ -30,6 +30,7 @@ BATCH_SIZE = 128
 EPOCHS = 40
 N_TRAIN = None         # None: all training images
 N_TSNE = 5000          # test points in the t-SNE map
+TIMING_ROUNDS = 5      # rounds of one epoch per layout in the speed comparison
 LEARNING_RATE = 0.001  # the post compiles with Adam()'s default
 
 # %%
@@ -38,8 +39,6 @@ from my_AE_code.notebook_setup import setup_notebook, show_key_numbers
 setup = setup_notebook(seed=SEED)  # before anything imports TensorFlow
 
 import inspect
-import statistics
-import time
 
 import keras
 import matplotlib.pyplot as plt
@@ -50,10 +49,10 @@ from sklearn.model_selection import cross_val_score
 from sklearn.neighbors import KNeighborsClassifier
 
 from my_AE_code import figures
-from my_AE_code.callbacks import EpochTimer
 from my_AE_code.latent_stats import tsne_projection
 from my_AE_code.mnist import load_mnist
 from my_AE_code.models import MyAutoencoder, MyVariationalAutoencoder, part_iv
+from my_AE_code.timing import compare, interleaved_seconds
 
 mnist = load_mnist(setup.data_dir)
 x_train, x_test, y_test = mnist.x_train[:N_TRAIN], mnist.x_test, mnist.y_test
@@ -103,15 +102,18 @@ PostsMetricLayer()(keras.Input((28, 28, 1)))
 # metric object in the layer and update it in `call`.
 
 # %%
-def train_part_iv(z_dim, fact, epochs):
-    """Encoder and Decoder from the package, wired up the part-IV way, then trained."""
+def part_iv_vae(z_dim, fact):
+    """Encoder and Decoder from the package, wired up the part-IV way and compiled."""
     parts = MyVariationalAutoencoder(**ARCH, z_dim=z_dim, solution_type=3, fact=fact)
     model = part_iv.build_part_iv_model(parts.encoder, parts.decoder, fact)
     model.compile(optimizer=keras.optimizers.Adam(LEARNING_RATE), loss=None)
-    timer = EpochTimer()
-    history = model.fit(x_train, None, batch_size=BATCH_SIZE, epochs=epochs, verbose=0,
-                        callbacks=[timer])
-    return parts, history, timer
+    return parts, model
+
+
+def train_part_iv(z_dim, fact, epochs):
+    parts, model = part_iv_vae(z_dim, fact)
+    history = model.fit(x_train, None, batch_size=BATCH_SIZE, epochs=epochs, verbose=0)
+    return parts, history
 
 
 # %% [markdown]
@@ -124,7 +126,7 @@ def train_part_iv(z_dim, fact, epochs):
 
 # %%
 setup_notebook(seed=SEED)
-vae16, history16, _ = train_part_iv(Z_DIM_TSNE, FACT_TSNE, EPOCHS)
+vae16, history16 = train_part_iv(Z_DIM_TSNE, FACT_TSNE, EPOCHS)
 last = {key: values[-1] for key, values in history16.history.items()}
 print("last epoch: " + ", ".join(f"{key} {value:.4f}" for key, value in sorted(last.items())))
 vae16.set_enc_to_predict()
@@ -146,7 +148,7 @@ figures.plot_tsne(embedding, y_test[used],
 
 # %%
 setup_notebook(seed=SEED)
-vae2, history2, timer_part_iv = train_part_iv(Z_DIM_AREA, FACT_AREA, EPOCHS)
+vae2, history2 = train_part_iv(Z_DIM_AREA, FACT_AREA, EPOCHS)
 vae2.set_enc_to_predict()
 _, mu2, _ = vae2.encoder.predict(x_test, verbose=0)
 
@@ -176,6 +178,7 @@ half_width = max(np.abs(np.percentile(p, [0.5, 99.5], axis=0) - np.median(p, axi
                  for p in (z_ae, mu2))
 for ax, points in zip(axes, (z_ae, mu2)):
     centre = np.median(points, axis=0)
+    ax.set_aspect("equal", adjustable="box")
     ax.set_xlim(centre[0] - half_width, centre[0] + half_width)
     ax.set_ylim(centre[1] - half_width, centre[1] + half_width)
 plt.show()
@@ -189,31 +192,29 @@ plt.show()
 #
 # Post IV measured 15 s per epoch for this layout and 10-11 s for a KL layer in
 # the Encoder (notebook 05), on its GPU and full MNIST (the post's figures).
-# The same comparison here, same data and epochs. We count each epoch after
-# the first (which includes tracing), and compare the medians with the spread
-# of the epochs: on a shared machine some epochs run slower, whatever the model.
+# The same comparison here, on the same data with the same batch size. The two
+# layouts take turns, one epoch each per round, after one untimed epoch each
+# (it traces the training step): a slow moment of this shared machine then
+# hits both alike. A ratio of the median epochs counts as a difference only
+# where it exceeds the spread between one layout's rounds.
 
 # %%
 setup_notebook(seed=SEED)
+_, part_iv_model = part_iv_vae(Z_DIM_AREA, FACT_AREA)
 vae_s0 = MyVariationalAutoencoder(**ARCH, z_dim=Z_DIM_AREA, solution_type=0, fact=FACT_AREA)
 vae_s0.compile_myVAE(LEARNING_RATE)
-timer_s0 = EpochTimer()
-vae_s0.train_myVAE(x_train, batch_size=BATCH_SIZE, epochs=EPOCHS, verbose=0, callbacks=[timer_s0])
-
-timings = {"part IV": timer_part_iv.seconds[1:], "strategy 0": timer_s0.seconds[1:]}
-medians = {name: statistics.median(values) for name, values in timings.items()}
-time_ratio = medians["part IV"] / medians["strategy 0"]
-spread = max(np.percentile(v, 75) / np.percentile(v, 25) for v in timings.values())
-verdict = ("larger than the spread between epochs: a real difference" if abs(np.log(time_ratio))
-           > np.log(spread) else "within the spread between epochs: no measurable difference")
-print(f"median s/epoch: part IV {medians['part IV']:.2f}, strategy 0 "
-      f"{medians['strategy 0']:.2f}; ratio {time_ratio:.2f}, {verdict} "
-      f"(quartile ratio up to {spread:.2f})")
-fig, ax = plt.subplots(figsize=(5, 3))
-ax.boxplot(list(timings.values()),
-           tick_labels=["loss layer after\nthe Decoder (part IV)", "KL layer in\nthe Encoder (0)"])
-ax.set_ylabel("seconds per epoch")
-ax.set_title(f"{len(x_train)} images, batch {BATCH_SIZE}")
+seconds = interleaved_seconds({
+    "loss layer after the Decoder (part IV)": lambda: part_iv_model.fit(
+        x_train, None, batch_size=BATCH_SIZE, epochs=1, verbose=0),
+    "KL layer in the Encoder (strategy 0)": lambda: vae_s0.train_myVAE(
+        x_train, batch_size=BATCH_SIZE, epochs=1, verbose=0),
+}, rounds=TIMING_ROUNDS)
+layouts = compare(seconds, *seconds)
+print(layouts)
+fig, ax = plt.subplots(figsize=(7, 2.6))
+ax.boxplot(list(seconds.values()), vert=False, tick_labels=list(seconds))
+ax.set_xlabel("seconds per epoch")
+ax.set_title(f"{len(x_train)} images, batch {BATCH_SIZE}, {TIMING_ROUNDS} interleaved rounds")
 plt.show()
 
 # %% [markdown]
@@ -248,24 +249,16 @@ mu_batch = tf.random.normal((BATCH_SIZE, Z_DIM_TSNE))
 log_var_batch = tf.random.normal((BATCH_SIZE, Z_DIM_TSNE))
 compiled = {name: tf.function(fn) for name, fn in
             (("keras.ops", kl_keras_ops), ("tf.math", kl_tf_math))}
-rounds = {name: [] for name in compiled}
-for fn in compiled.values():
-    fn(mu_batch, log_var_batch)  # trace once
-for _ in range(5):  # interleaved rounds: both see the same machine state
-    for name, fn in compiled.items():
-        start = time.perf_counter()
-        for _ in range(300):
-            fn(mu_batch, log_var_batch)
-        rounds[name].append((time.perf_counter() - start) / 300 * 1e6)
-for name, values in rounds.items():
-    print(f"{name:10s} median {statistics.median(values):6.1f} us per call "
-          f"(rounds: {min(values):.1f}-{max(values):.1f})")
+calls = {name: (lambda fn=fn: [fn(mu_batch, log_var_batch) for _ in range(200)])
+         for name, fn in compiled.items()}
+math_ops = compare(interleaved_seconds(calls, rounds=9), "keras.ops", "tf.math")
+print(math_ops)
 print("same value:", np.isclose(float(kl_keras_ops(mu_batch, log_var_batch)),
                                 float(kl_tf_math(mu_batch, log_var_batch))))
 
 # %% [markdown]
-# Same value, and the same time up to the spread between rounds: traced into
-# a graph, both are the same TensorFlow operations.
+# The same value, and a speed difference, if any, as the verdict above says:
+# traced into a graph, both are the same TensorFlow operations.
 #
 # ## The rules
 #
@@ -285,8 +278,9 @@ print("same value:", np.isclose(float(kl_keras_ops(mu_batch, log_var_batch)),
 # %%
 show_key_numbers(train_images=len(x_train), epochs=EPOCHS,
                  tsne_neighbours_agree=neighbours_agree, area_ae=area_ae, area_vae=area_vae,
-                 area_ratio=area_ratio, seconds_per_epoch_part_iv=timer_part_iv.best,
-                 seconds_per_epoch_strategy_0=timer_s0.best, time_ratio=time_ratio)
+                 area_ratio=area_ratio, time_ratio_part_iv_over_0=layouts.ratio,
+                 time_difference_is_real=layouts.real, time_ratio_keras_ops_over_tf=math_ops.ratio,
+                 keras_ops_difference_is_real=math_ops.real)
 
 # %% [markdown]
 # - passing `mu` and `log_var` as inputs repairs the 2017 recipe; Keras 3's

@@ -35,8 +35,6 @@ from my_AE_code.notebook_setup import setup_notebook, show_key_numbers
 setup = setup_notebook(seed=SEED)  # before anything imports TensorFlow
 
 import inspect
-import statistics
-import time
 
 import keras
 import matplotlib.pyplot as plt
@@ -51,6 +49,7 @@ from my_AE_code.mnist import load_mnist
 from my_AE_code.models import MyVariationalAutoencoder, kl_strategies
 from my_AE_code.models.keras2 import build_keras2_vae
 from my_AE_code.models.losses import kl_loss_mean
+from my_AE_code.timing import compare, interleaved_seconds
 
 mnist = load_mnist(setup.data_dir)
 x_train, y_train = mnist.x_train[:N_TRAIN], mnist.y_train[:N_TRAIN]
@@ -206,7 +205,7 @@ def keras2_route(model):
     return lambda: model.fit(x_train, x_train, batch_size=BATCH_SIZE, epochs=1, verbose=0)
 
 
-routes = {
+seconds = interleaved_seconds({
     "Keras 2, model.add_loss": keras2_route(
         build_keras2_vae(**ARCH, z_dim=Z_DIM, fact=FACT, kl_in="model",
                          learning_rate=LEARNING_RATE)),
@@ -216,34 +215,12 @@ routes = {
                          learning_rate=LEARNING_RATE)),
     "Keras 3, model loss (type 2)": keras3_route(2),
     "Keras 3, KL layer in Encoder (type 0)": keras3_route(0),
-}
-for train_one_epoch in routes.values():
-    train_one_epoch()
-seconds = {name: [] for name in routes}
-for _ in range(TIMING_ROUNDS):
-    for name, train_one_epoch in routes.items():
-        start = time.perf_counter()
-        train_one_epoch()
-        seconds[name].append(time.perf_counter() - start)
-
-medians = {name: statistics.median(values) for name, values in seconds.items()}
-# The spread: how far a route's rounds stray from its median, at most.
-spread = max(max(values) / min(values) for values in seconds.values())
-for name, values in seconds.items():
-    print(f"{name:38s} median {medians[name]:5.2f} s/epoch (rounds {min(values):.2f}-"
-          f"{max(values):.2f})")
-
-
-def compare(slow, fast):
-    ratio = medians[slow] / medians[fast]
-    verdict = "a real difference" if max(ratio, 1 / ratio) > spread else "within the spread"
-    print(f"{slow} / {fast}: {ratio:.2f} ({verdict}; rounds spread up to {spread:.2f}x)")
-    return ratio
-
-
-k2_ratio = compare("Keras 2, model.add_loss", "Keras 2, KL layer in Encoder")
-k2_cells_ratio = compare("Keras 2, model.add_loss in cells", "Keras 2, KL layer in Encoder")
-k3_ratio = compare("Keras 3, model loss (type 2)", "Keras 3, KL layer in Encoder (type 0)")
+}, rounds=TIMING_ROUNDS)
+keras2 = compare(seconds, "Keras 2, model.add_loss", "Keras 2, KL layer in Encoder")
+keras2_cells = compare(seconds, "Keras 2, model.add_loss in cells", "Keras 2, KL layer in Encoder")
+keras3 = compare(seconds, "Keras 3, model loss (type 2)", "Keras 3, KL layer in Encoder (type 0)")
+for comparison in (keras2, keras2_cells, keras3):
+    print(comparison)
 
 # %%
 fig, ax = plt.subplots(figsize=(8, 3.5))
@@ -258,9 +235,11 @@ plt.show()
 # ## What this notebook showed
 
 # %%
-show_key_numbers(train_images=len(x_train), epochs=EPOCHS, ratio_keras2=k2_ratio,
-                 ratio_keras2_cells=k2_cells_ratio, ratio_keras3=k3_ratio,
-                 spread_between_rounds=spread)
+show_key_numbers(train_images=len(x_train), epochs=EPOCHS,
+                 ratio_keras2=keras2.ratio, ratio_keras2_is_real=keras2.real,
+                 ratio_keras2_cells=keras2_cells.ratio,
+                 ratio_keras2_cells_is_real=keras2_cells.real,
+                 ratio_keras3=keras3.ratio, ratio_keras3_is_real=keras3.real)
 
 # %% [markdown]
 # - Keras 3 rejects `model.add_loss` on symbolic tensors with a bare
