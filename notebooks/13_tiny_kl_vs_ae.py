@@ -59,15 +59,10 @@ from my_AE_code.celeba.model import load_or_train
 from my_AE_code.inference import encode
 from my_AE_code.models import MyAutoencoder, MyVariationalAutoencoder
 from my_AE_code.models.layers import Sampling
+from my_AE_code.models.layouts import CELEBA_LAYOUT
 
-CELEBA_CONV = dict(
-    input_dim=(IMAGE_SIZE, IMAGE_SIZE, 3),
-    encoder_conv_filters=[32, 64, 128, 256], encoder_conv_kernel_size=[3, 3, 3, 3],
-    encoder_conv_strides=[2, 2, 2, 2],
-    decoder_conv_t_filters=[128, 64, 32, 3], decoder_conv_t_kernel_size=[3, 3, 3, 3],
-    decoder_conv_t_strides=[2, 2, 2, 2],
-    z_dim=Z_DIM,
-)
+# The conv layers of notebook 10's VAE (post X): 32, 64, 128 and 256 filters.
+CELEBA_CONV = {**CELEBA_LAYOUT, "input_dim": (IMAGE_SIZE, IMAGE_SIZE, 3), "z_dim": Z_DIM}
 source = find_or_make_celeba(setup.data_dir, n_standin=N_STANDIN, seed=SEED)
 prepared = prepare_celeba(source.root / IMAGES_DIR, size=IMAGE_SIZE, verbose=False).out_dir
 data = celeba_datasets(prepared, BATCH_SIZE, seed=SEED)
@@ -289,7 +284,8 @@ show_key_numbers(
     standin=source.is_standin, epochs=EPOCHS,
     radius_peak_ae=peaks["AE"], radius_peak_tiny=peaks["tiny-KL VAE"],
     radius_peak_vae=peaks["normal VAE"], mean_log_var_tiny=logvar["tiny-KL VAE"]["mean"],
-    mean_log_var_vae=logvar["normal VAE"]["mean"], relative_radius_diff_tiny=relative["tiny-KL VAE"],
+    mean_log_var_vae=logvar["normal VAE"]["mean"],
+    relative_radius_diff_tiny=relative["tiny-KL VAE"],
     relative_radius_diff_vae=relative["normal VAE"], loss_ae=final["AE"],
     loss_tiny=final["tiny-KL VAE"], loss_vae=final["normal VAE"])
 
