@@ -138,6 +138,15 @@ print("running the layer on data (eager):")
 _ = ShowInputType()(x_train[:2])
 
 # %% [markdown]
+# While the model is built, the input is not the KerasTensor we passed in:
+# Keras runs `call` once on TensorFlow's own graph placeholders (class
+# `SymbolicTensor`) to find out the output's shape and dtype; `fit` later does
+# the same when it traces the training step into a graph. Run on data, `call`
+# gets an `EagerTensor` holding numbers. In every case `mu` stays the
+# KerasTensor it was: a node of the model's plan that neither TensorFlow's
+# graph nor its eager mode can compute with.
+
+# %% [markdown]
 # ## The same recipe on Keras 2
 #
 # Keras 2 lives on as the package `tf-keras`. The recipe fails there too, in a
@@ -177,10 +186,15 @@ k2_vae.compile(optimizer="adam", loss=None)
 k2_vae.fit(x_train, None, batch_size=128, epochs=1, verbose=0)
 
 # %% [markdown]
-# Keras 2's message names the cause directly: *"You are passing KerasTensor
-# ... an intermediate TF-Keras symbolic input/output, to a TF API that does not
-# allow registering custom dispatchers, such as `tf.cond`, `tf.function`,
-# gradient tapes ..."*.
+# Keras 2 accepted the layer while the model was built: it keeps a loss made
+# of KerasTensors as a "symbolic loss" of the model. The traceback shows where
+# that ends. In `fit`'s first training step, `train_step` calls
+# `compute_loss`, which adds the model's losses to the compiled loss, and the
+# loss tracker's `update_state` then tries to `assign_add` that sum to its
+# variable. The sum still contains the captured KerasTensors, and TensorFlow
+# refuses them: *"You are passing KerasTensor ... an intermediate TF-Keras
+# symbolic input/output, to a TF API that does not allow registering custom
+# dispatchers, such as `tf.cond`, `tf.function`, gradient tapes ..."*.
 #
 # ## What this notebook showed
 #
