@@ -2,6 +2,7 @@
 #   make run   - set up .venv, execute every notebook (main budget) into results/notebooks/,
 #                then check that the results say what the notebooks' text says
 #   make test  - set up .venv, run the test suite
+#   make mutate - mutation testing of my_AE_code/models/ (see the README's development notes)
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
@@ -43,5 +44,12 @@ bench: $(STAMP)
 	$(BIN)/python -m benchmarks.strategies --celeba
 	$(BIN)/python -m benchmarks.celeba_input
 
+# Mutants of my_AE_code/models/ against its fast unit tests ([tool.mutmut] in pyproject.toml).
+# Results are cached in mutants/: a second run only tries what changed or was not tried.
+mutate: $(STAMP)
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	$(BIN)/mutmut run --max-children 2
+	$(BIN)/mutmut results
+
 clean:
-	rm -rf $(VENV) results .pytest_cache
+	rm -rf $(VENV) results .pytest_cache mutants

@@ -57,3 +57,12 @@ def test_morph_walks_the_straight_line(decoder):
     assert images.shape == (5, 12, 12, 3)
     expected = decode(decoder, [start, (start + end) / 2, end])
     np.testing.assert_allclose(images[[0, 2, 4]], expected, atol=1e-6)
+
+
+@pytest.mark.parametrize("labels", [[0, 1, 0, 1], [-1, 1, -1, 1], [False, True, False, True]],
+                         ids=["0/1", "-1/+1", "bool"])
+def test_each_label_format_means_the_same_split(labels):
+    """0 and -1 (and False) mark the points without the attribute, 1 (and True) those with it."""
+    z = np.array([[0.0, 0.0], [2.0, 0.0], [0.0, 4.0], [2.0, 4.0]])
+    np.testing.assert_allclose(attribute_vector(z, labels), [2.0, 0.0])
+    np.testing.assert_allclose(attribute_vector(z, np.array(labels)), [2.0, 0.0])

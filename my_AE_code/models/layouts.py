@@ -23,3 +23,15 @@ CELEBA_LAYOUT = dict(
     decoder_conv_t_strides=[2, 2, 2, 2],
     z_dim=256,
 )
+
+#: A tiny two-channel layout for fast tests of what the models compute: 8x8x2
+#: images, two conv layers each way, z_dim 3. Two channels keep the "pixel"
+#: of the loss conventions (height x width, channels averaged) apart from a value.
+TINY_LAYOUT = dict(
+    input_dim=(8, 8, 2),
+    encoder_conv_filters=[4, 8], encoder_conv_kernel_size=[3, 3],
+    encoder_conv_strides=[2, 2],
+    decoder_conv_t_filters=[4, 2], decoder_conv_t_kernel_size=[3, 3],
+    decoder_conv_t_strides=[2, 2],
+    z_dim=3,
+)

@@ -1,0 +1,123 @@
+"""Crash-ordering promises: a checkpoint or a prepared image counts only once it is complete.
+
+Each test interrupts a write between its steps (a patched step writes part of
+its file, or all of it, and then raises, as a killed process would stop) and
+checks what a resumed training or a re-run of the preparation sees.
+"""
+
+import os
+
+import keras
+import numpy as np
+import pytest
+from PIL import Image
+
+from my_AE_code.celeba import prepare
+from my_AE_code.celeba.prepare import prepare_celeba
+from my_AE_code.models import MyVariationalAutoencoder, checkpoints
+from my_AE_code.models.layouts import TINY_LAYOUT
+
+
+class Killed(BaseException):
+    """The process stops here (a BaseException, as KeyboardInterrupt: nothing catches it)."""
+
+
+def tiny_vae():
+    vae = MyVariationalAutoencoder(**TINY_LAYOUT, solution_type=3, seed=0)
+    vae.compile_myVAE(learning_rate=0.01)
+    return vae
+
+
+def images(n=8):
+    return np.random.default_rng(0).uniform(size=(n, *TINY_LAYOUT["input_dim"])).astype("float32")
+
+
+# --- checkpoints --------------------------------------------------------------------------
+
+def kill_while_saving_weights(vae, monkeypatch, whole_file):
+    """The next save of the weights writes half the file, or all of it, then the process dies."""
+    real_save_weights = vae.model.save_weights
+
+    def save_weights_then_die(path, *args, **kwargs):
+        real_save_weights(path, *args, **kwargs)
+        if not whole_file:
+            data = open(path, "rb").read()
+            with open(path, "wb") as file:
+                file.write(data[: len(data) // 2])
+        raise Killed(f"killed while saving {path}")
+
+    monkeypatch.setattr(vae.model, "save_weights", save_weights_then_die)
+
+
+class KillAtEpoch(keras.callbacks.Callback):
+    """Arms the weights-saving crash when epoch ``at`` (0-based) begins."""
+
+    def __init__(self, arm, at):
+        super().__init__()
+        self.arm, self.at = arm, at
+
+    def on_epoch_begin(self, epoch, logs=None):
+        if epoch == self.at:
+            self.arm()
+
+
+@pytest.mark.parametrize("whole_file", [False, True], ids=["half-written", "written"])
+def test_a_checkpoint_killed_while_saving_is_not_resumed_from(tmp_path, monkeypatch, whole_file):
+    folder = tmp_path / "checkpoints"
+    vae = tiny_vae()
+    arm = KillAtEpoch(lambda: kill_while_saving_weights(vae, monkeypatch, whole_file), at=2)
+    with pytest.raises(Killed):
+        vae.train_myVAE(images(), batch_size=4, epochs=4, verbose=0, checkpoint_dir=folder,
+                        callbacks=[arm])
+    # Epoch 3's checkpoint was being written when the process died: it does not count.
+    assert checkpoints.latest_checkpoint(folder) == (folder / "epoch_002", 2)
+    assert [epoch for _, epoch in checkpoints.checkpoints(folder)] == [1, 2]
+
+    # Re-running the cell resumes after epoch 2 and finishes.
+    monkeypatch.undo()
+    rerun = tiny_vae()
+    history = rerun.train_myVAE(images(), batch_size=4, epochs=4, verbose=0,
+                                checkpoint_dir=folder)
+    assert len(history.history["loss"]) == 2
+    assert checkpoints.latest_checkpoint(folder) == (folder / "epoch_004", 4)
+    assert checkpoints.load_checkpoint(tiny_vae(), folder / "epoch_004") == 4
+
+
+# --- prepared images ----------------------------------------------------------------------
+
+def make_source(folder, n=6):
+    folder.mkdir(parents=True)
+    for index in range(n):
+        pixels = np.full((218, 178, 3), (40, 100 + 20 * index, 90), np.uint8)
+        Image.fromarray(pixels).save(folder / f"{index + 1:06d}.jpg", quality=95)
+    return folder
+
+
+def test_an_image_killed_while_written_is_redone_by_the_rerun(tmp_path, monkeypatch):
+    source, out = make_source(tmp_path / "img_align_celeba"), tmp_path / "prepared"
+    real_save, saved = Image.Image.save, []
+
+    def save_then_die_on_the_third(image, fp, *args, **kwargs):
+        real_save(image, fp, *args, **kwargs)
+        saved.append(fp)
+        if len(saved) == 3:  # half of the third image is on disk when the process dies
+            data = open(fp, "rb").read()
+            with open(fp, "wb") as file:
+                file.write(data[: len(data) // 2])
+            raise Killed(f"killed while writing {fp}")
+
+    monkeypatch.setattr(prepare.Image.Image, "save", save_then_die_on_the_third)
+    with pytest.raises(Killed):
+        prepare_celeba(source, out, size=16, workers=1, verbose=False)
+    # Only the two whole images carry a final name; the third is not there under its own.
+    assert sorted(name for name in os.listdir(out) if name.endswith(".jpg")) == [
+        "000001.jpg", "000002.jpg"]
+
+    monkeypatch.undo()
+    report = prepare_celeba(source, out, size=16, workers=1, verbose=False)
+    assert (report.already_done, report.converted, report.failed) == (2, 4, [])
+    assert sorted(os.listdir(out)) == sorted(os.listdir(source))
+    for name in os.listdir(out):
+        with Image.open(out / name) as image:
+            image.load()  # decodes in full: no half image survived
+            assert image.size == (16, 16)

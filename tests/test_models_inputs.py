@@ -1,0 +1,72 @@
+"""What training is given: validation images are evaluated, datasets of the wrong shape refused."""
+
+import re
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from my_AE_code.models import MyAutoencoder, MyVariationalAutoencoder
+from my_AE_code.models.layouts import TINY_LAYOUT
+
+SHAPE = TINY_LAYOUT["input_dim"]
+
+
+def images(n, seed):
+    return np.random.default_rng(seed).uniform(size=(n, *SHAPE)).astype("float32")
+
+
+def test_validation_data_is_evaluated_after_each_epoch():
+    vae = MyVariationalAutoencoder(**TINY_LAYOUT, solution_type=3, seed=0)
+    vae.set_enc_to_predict()  # z = mu: the losses below are deterministic
+    vae.compile_myVAE(learning_rate=0.01)
+    train, blank = images(16, seed=1), np.zeros((8, *SHAPE), "float32")
+    history = vae.train_myVAE(train, batch_size=8, epochs=2, verbose=0,
+                              validation_data=blank).history
+    assert len(history["val_loss"]) == len(history["val_kl_loss"]) == 2
+    # The last value is the trained model's loss on the validation images, which differs
+    # (by far more than the tolerance) from its loss on the training images.
+    on_validation, _, _ = vae.model.compute_losses(blank, training=False)
+    assert history["val_loss"][-1] == pytest.approx(float(on_validation), rel=1e-5)
+    on_train, _, _ = vae.model.compute_losses(train, training=False)
+    assert float(on_train) != pytest.approx(float(on_validation), rel=1e-3)
+
+
+def test_the_autoencoder_evaluates_its_validation_data_too():
+    ae = MyAutoencoder(**TINY_LAYOUT)
+    ae.compile_myAE(learning_rate=0.01)
+    blank = np.zeros((8, *SHAPE), "float32")
+    history = ae.train_myAE(images(16, seed=1), batch_size=8, epochs=1, verbose=0,
+                            validation_data=blank).history
+    loss = ae.model.evaluate(blank, blank, batch_size=8, verbose=0)
+    assert history["val_loss"] == pytest.approx([loss], rel=1e-5)
+
+
+@pytest.mark.parametrize("dataset, shape", [
+    (tf.data.Dataset.from_tensor_slices(images(8, seed=0)), (8, 2)),  # not batched
+    (tf.data.Dataset.from_tensor_slices(np.zeros((8, 8, 6, 2), "float32")).batch(4), (8, 6, 2)),
+    (tf.data.Dataset.from_tensor_slices(np.zeros((8, 8, 8, 3), "float32")).batch(4), (8, 8, 3)),
+    (tf.data.Dataset.from_tensor_slices((np.zeros((8, 8, 8), "float32"), np.arange(8))).batch(4),
+     (8, 8)),
+], ids=["unbatched", "width", "channels", "tuple-without-channels"])
+def test_a_dataset_of_the_wrong_image_shape_is_refused(dataset, shape):
+    vae = MyVariationalAutoencoder(**TINY_LAYOUT)
+    vae.compile_myVAE()
+    with pytest.raises(ValueError, match=re.escape(f"shape {shape}, but the model was built for "
+                                                   f"input_dim=(8, 8, 2)")):
+        vae.train_myVAE(dataset, batch_size=None, epochs=1, verbose=0)
+    with pytest.raises(ValueError, match="validation_data yields batches of images of shape"):
+        vae.train_myVAE(images(8, seed=0), batch_size=4, epochs=1, verbose=0,
+                        validation_data=dataset)
+
+
+def test_a_dataset_of_unknown_image_size_is_let_through():
+    """A dataset that cannot say its image size (e.g. decoded files) is not refused for that."""
+    vae = MyVariationalAutoencoder(**TINY_LAYOUT, solution_type=3)
+    vae.compile_myVAE()
+    unknown = tf.data.Dataset.from_tensor_slices(images(8, seed=0)).batch(4).map(
+        lambda batch: tf.numpy_function(lambda array: array, [batch], tf.float32))
+    dataset = unknown.map(lambda batch: tf.ensure_shape(batch, [None, None, None, 2]))
+    assert tuple(dataset.element_spec.shape) == (None, None, None, 2)
+    history = vae.train_myVAE(dataset, batch_size=None, epochs=1, verbose=0).history
+    assert np.isfinite(history["loss"][0])
