@@ -212,7 +212,7 @@ seconds = interleaved_seconds({
 layouts = compare(seconds, *seconds)
 print(layouts)
 fig, ax = plt.subplots(figsize=(7, 2.6))
-ax.boxplot(list(seconds.values()), vert=False, tick_labels=list(seconds))
+ax.boxplot(list(seconds.values()), orientation="horizontal", tick_labels=list(seconds))
 ax.set_xlabel("seconds per epoch")
 ax.set_title(f"{len(x_train)} images, batch {BATCH_SIZE}, {TIMING_ROUNDS} interleaved rounds")
 plt.show()

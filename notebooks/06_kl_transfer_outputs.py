@@ -156,7 +156,7 @@ figures.plot_loss_curves(history, title="solution_type 1: KL via extra outputs")
 # The post's own call, with its dummy arrays, still works:
 
 # %%
-n = 1024
+n = min(1024, len(x_train))
 post_history = vae.train_myVAE(x_train[:n], batch_size=BATCH_SIZE, epochs=1, verbose=0,
                                t_mu=np.zeros((n, Z_DIM), "float32"),
                                t_logvar=np.ones((n, Z_DIM), "float32"))

@@ -224,7 +224,7 @@ for comparison in (keras2, keras2_cells, keras3):
 
 # %%
 fig, ax = plt.subplots(figsize=(8, 3.5))
-ax.boxplot(list(seconds.values()), vert=False, tick_labels=list(seconds))
+ax.boxplot(list(seconds.values()), orientation="horizontal", tick_labels=list(seconds))
 ax.set_xlabel("seconds per epoch")
 ax.set_title(f"{len(x_train)} images, batch {BATCH_SIZE}, z_dim {Z_DIM}, "
              f"{TIMING_ROUNDS} interleaved rounds")

@@ -120,7 +120,7 @@ fastest = min(medians.values())
 for name, value in medians.items():
     print(f"{name:24s} median {value:5.2f} s/epoch  {value / fastest:4.2f}x the fastest")
 fig, ax = plt.subplots(figsize=(7, 3))
-ax.boxplot(list(seconds.values()), vert=False, tick_labels=list(seconds))
+ax.boxplot(list(seconds.values()), orientation="horizontal", tick_labels=list(seconds))
 ax.set_xlabel("seconds per epoch (after the first)")
 ax.set_title(f"{len(x_train)} images, batch {BATCH_SIZE}, with validation on {N_VAL}")
 ax.invert_yaxis()
