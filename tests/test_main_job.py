@@ -119,3 +119,16 @@ def test_14_only_the_cached_python_number_fails_to_switch(numbers):
     assert n["experiment_2_z_equals_mu"] and n["experiment_3_z_equals_mu"]
     assert n["experiment_4_z_equals_mu"]
     assert n["variable_switch_off_spread"] == 0 < n["variable_switch_on_spread"]
+
+
+def test_15_strategies_score_alike_and_fact_trades_rate_for_distortion(numbers):
+    n = numbers("15")
+    for t in range(4):
+        assert n[f"log_px_type_{t}"] >= n[f"elbo_type_{t}"]  # a tighter bound
+    # One model, four ways to write its loss: nats agree within a few percent.
+    assert n["elbo_spread"] < 0.05 * abs(n["elbo_type_3"])
+    rates, distortions = n["sweep_rates"], n["sweep_distortions"]
+    assert n["sweep_facts"] == sorted(n["sweep_facts"])
+    assert rates[0] > 2 * rates[-1]  # dearer code, fewer nats of it ...
+    assert distortions[-1] > distortions[0]  # ... and worse reconstructions
+    assert n["ae_distortion"] < distortions[-1]
