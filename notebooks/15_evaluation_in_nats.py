@@ -60,6 +60,7 @@ from my_AE_code.inference import decode, reconstruct
 from my_AE_code.mnist import load_mnist
 from my_AE_code.models import MyAutoencoder, MyVariationalAutoencoder
 from my_AE_code.models.kl_strategies import STRATEGIES
+from my_AE_code.models.layouts import MNIST_LAYOUT
 from my_AE_code.models.losses import MEAN, SUM
 
 mnist = load_mnist(setup.data_dir)
@@ -100,19 +101,14 @@ print(f"a perfect Decoder's distortion: {floor.mean():.1f} nats per test image "
 # %% [markdown]
 # ## Four strategies, one model
 #
-# As in notebook 08: the same architecture (post VI's MNIST layout), the same
-# seed, so the same initial weights and batches, and `fact` = 1e-3 in the
-# mean convention, converted into the sum convention for strategy 3.
+# As in notebook 08: the same architecture (post VI's MNIST layout, kept in
+# the package as `MNIST_LAYOUT`), the same seed, so the same initial weights
+# and batches, and `fact` = 1e-3 in the mean convention, converted into the
+# sum convention for strategy 3.
 
 # %%
-ARCH = dict(
-    input_dim=(28, 28, 1),
-    encoder_conv_filters=[32, 64, 128], encoder_conv_kernel_size=[3, 3, 3],
-    encoder_conv_strides=[1, 2, 2],
-    decoder_conv_t_filters=[64, 32, 1], decoder_conv_t_kernel_size=[3, 3, 3],
-    decoder_conv_t_strides=[2, 2, 1],
-    z_dim=Z_DIM,
-)
+ARCH = dict(MNIST_LAYOUT, z_dim=Z_DIM)
+print(ARCH)
 timer = EpochTimer()
 epoch_seconds = []
 

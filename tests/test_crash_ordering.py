@@ -1,21 +1,26 @@
 """Crash-ordering promises: a checkpoint or a prepared image counts only once it is complete.
 
 Each test interrupts a write between its steps (a patched step writes part of
-its file, or all of it, and then raises, as a killed process would stop) and
-checks what a resumed training or a re-run of the preparation sees.
+its file, or all of it, and then raises, or ends the process outright as a
+SIGKILL would) and checks what a resumed training or a re-run of the
+preparation sees.
 """
 
 import os
+import subprocess
+import sys
+from pathlib import Path
 
 import keras
 import numpy as np
 import pytest
 from PIL import Image
 
-from my_AE_code.celeba import prepare
 from my_AE_code.celeba.prepare import prepare_celeba
 from my_AE_code.models import MyVariationalAutoencoder, checkpoints
 from my_AE_code.models.layouts import TINY_LAYOUT
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 class Killed(BaseException):
@@ -93,27 +98,38 @@ def make_source(folder, n=6):
     return folder
 
 
-def test_an_image_killed_while_written_is_redone_by_the_rerun(tmp_path, monkeypatch):
+#: Preparation whose third image write stops halfway with the process: ``os._exit`` runs
+#: no ``except`` or ``finally`` clause, as SIGKILL or a power cut would not.
+DIE_WHILE_WRITING = """
+import os, sys
+from PIL import Image
+from my_AE_code.celeba.prepare import prepare_celeba
+
+real_save, saved = Image.Image.save, []
+
+def save_then_die_on_the_third(image, fp, *args, **kwargs):
+    real_save(image, fp, *args, **kwargs)
+    saved.append(fp)
+    if len(saved) == 3:
+        data = open(fp, "rb").read()
+        with open(fp, "wb") as file:
+            file.write(data[: len(data) // 2])
+        os._exit(9)
+
+Image.Image.save = save_then_die_on_the_third
+prepare_celeba(sys.argv[1], sys.argv[2], size=16, workers=1, verbose=False)
+"""
+
+
+def test_an_image_killed_while_written_is_redone_by_the_rerun(tmp_path):
     source, out = make_source(tmp_path / "img_align_celeba"), tmp_path / "prepared"
-    real_save, saved = Image.Image.save, []
-
-    def save_then_die_on_the_third(image, fp, *args, **kwargs):
-        real_save(image, fp, *args, **kwargs)
-        saved.append(fp)
-        if len(saved) == 3:  # half of the third image is on disk when the process dies
-            data = open(fp, "rb").read()
-            with open(fp, "wb") as file:
-                file.write(data[: len(data) // 2])
-            raise Killed(f"killed while writing {fp}")
-
-    monkeypatch.setattr(prepare.Image.Image, "save", save_then_die_on_the_third)
-    with pytest.raises(Killed):
-        prepare_celeba(source, out, size=16, workers=1, verbose=False)
+    killed = subprocess.run([sys.executable, "-c", DIE_WHILE_WRITING, str(source), str(out)],
+                            cwd=ROOT, capture_output=True, text=True)
+    assert killed.returncode == 9, killed.stderr
     # Only the two whole images carry a final name; the third is not there under its own.
     assert sorted(name for name in os.listdir(out) if name.endswith(".jpg")) == [
         "000001.jpg", "000002.jpg"]
 
-    monkeypatch.undo()
     report = prepare_celeba(source, out, size=16, workers=1, verbose=False)
     assert (report.already_done, report.converted, report.failed) == (2, 4, [])
     assert sorted(os.listdir(out)) == sorted(os.listdir(source))
