@@ -104,7 +104,8 @@ def test_q_equal_to_the_posterior_makes_every_k_exact():
 def test_importance_weighting_recovers_the_likelihood_of_a_z_dependent_decoder():
     x = grey_images(16, seed=1)
     exact = exact_log_px(x, DEC_KERNEL, DEC_BIAS)
-    model = z_dependent_model(enc_kernel=0.3, mu_bias=0.2, log_var_bias=-0.5)
+    # q(z|x) wider than the posterior: bounded importance weights, a fast-closing gap.
+    model = z_dependent_model(enc_kernel=0.2, mu_bias=0.3, log_var_bias=1.0)
     elbo = elbo_parts(model, x, n_samples=200).elbo
     estimate = log_likelihood(model, x, k=10_000)
     assert np.mean(exact - elbo) > 0.1  # a real gap to close ...
@@ -114,7 +115,7 @@ def test_importance_weighting_recovers_the_likelihood_of_a_z_dependent_decoder()
 def test_the_estimate_rises_with_k_towards_the_likelihood():
     x = grey_images(64, seed=2)
     exact = exact_log_px(x, DEC_KERNEL, DEC_BIAS)
-    model = z_dependent_model(mu_bias=1.5, log_var_bias=-2.0)  # a poor q: large gaps
+    model = z_dependent_model(mu_bias=1.5, log_var_bias=0.5)  # q off the posterior: large gaps
     means = [np.mean(log_likelihood(model, x, k=k, seed=k)) for k in (1, 10, 100, 1000)]
     assert np.all(np.diff(means) > 0), means
     assert means[-1] < np.mean(exact) + 0.02
