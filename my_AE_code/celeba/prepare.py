@@ -161,7 +161,7 @@ def verify_prepared(
     workers = _cpu_count() if workers is None else workers
     check = partial(_verify_chunk, folder=folder, size=size)
     damaged = []
-    with tqdm(total=len(names), unit="img", disable=not verbose) as bar:
+    with tqdm(total=len(names), unit="img", disable=not verbose, file=sys.stdout) as bar:
         with closing(_run_chunks(check, names, workers)) as results:
             for fine, found in results:
                 damaged.extend(found)
