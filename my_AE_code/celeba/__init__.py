@@ -12,35 +12,43 @@ Modules, one job each: `files` (layout, attribute and partition files),
 `prepare` (crop and shrink, also a command), `pipeline` (tf.data streams),
 `standin` (draws the stand-in), `source` (finds CelebA or the stand-in).
 
-`pipeline` imports TensorFlow, so it is loaded only when one of its names is
-used: `prepare`'s worker processes import this package and should start fast.
+`pipeline` and `prepare` are loaded only when one of their names is used:
+`pipeline` imports TensorFlow, and `prepare`'s worker processes import this
+package and should start fast. `prepare` also runs as a command
+(``python -m my_AE_code.celeba.prepare``), which warns (in every worker) if
+the package has imported it already.
 """
 
+from importlib import import_module
+
 from my_AE_code.celeba.files import ATTRIBUTE_NAMES, Attributes, prepared_dir, read_attributes
-from my_AE_code.celeba.prepare import PrepareReport, prepare_celeba
 from my_AE_code.celeba.source import CelebaSource, CelebaStandinWarning, find_or_make_celeba
 from my_AE_code.celeba.standin import make_standin
 
-_PIPELINE_NAMES = ("CelebaData", "celeba_datasets", "split_files")
+#: Names loaded on first use, and the module that has them.
+_LAZY_NAMES = {
+    "CelebaData": "pipeline",
+    "celeba_datasets": "pipeline",
+    "split_files": "pipeline",
+    "PrepareReport": "prepare",
+    "prepare_celeba": "prepare",
+    "verify_prepared": "prepare",
+}
 
 __all__ = [
     "ATTRIBUTE_NAMES",
     "Attributes",
     "CelebaSource",
     "CelebaStandinWarning",
-    "PrepareReport",
     "find_or_make_celeba",
     "make_standin",
-    "prepare_celeba",
     "prepared_dir",
     "read_attributes",
-    *_PIPELINE_NAMES,
+    *_LAZY_NAMES,
 ]
 
 
 def __getattr__(name):
-    if name in _PIPELINE_NAMES:
-        from my_AE_code.celeba import pipeline
-
-        return getattr(pipeline, name)
+    if name in _LAZY_NAMES:
+        return getattr(import_module(f"{__name__}.{_LAZY_NAMES[name]}"), name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -28,6 +28,8 @@ IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png")
 JPEG_SUFFIXES = (".jpg", ".jpeg")
 ATTR_FILES = ("list_attr_celeba.csv", "list_attr_celeba.txt")
 PARTITION_FILES = ("list_eval_partition.csv", "list_eval_partition.txt")
+ATTRIBUTE_VALUES = (-1, 1)
+PARTITIONS = (0, 1, 2)  # train, validation, test
 
 # The 40 attributes, in the order of CelebA's files.
 ATTRIBUTE_NAMES = (
@@ -100,22 +102,22 @@ def find_file(root: str | Path, candidates: tuple[str, ...]) -> Path | None:
 
 
 def read_attributes(path: str | Path) -> Attributes:
-    """Read ``list_attr_celeba.csv`` (Kaggle) or ``list_attr_celeba.txt`` (official)."""
+    """Read ``list_attr_celeba.csv`` (Kaggle) or ``list_attr_celeba.txt`` (official).
+
+    A malformed file is a ValueError naming the file and line: a row whose
+    value count differs from the header's names (which would shift every
+    name onto another column), or a value other than -1 and 1.
+    """
     path = Path(path)
-    lines = path.read_text().splitlines()
-    if path.suffix.lower() == ".csv":
-        header = next(csv.reader(lines[:1]))
-        names, body, delimiter = header[1:], lines[1:], ","
-    else:
-        names, body, delimiter = lines[1].split(), lines[2:], None
-    body = [line for line in body if line.strip()]
-    if not body:
-        return Attributes(tuple(names), (), np.zeros((0, len(names)), np.int8))
-    image_ids = tuple(line.split(delimiter, 1)[0].strip() for line in body)
-    values = np.loadtxt(
-        body, delimiter=delimiter, usecols=range(1, len(names) + 1), dtype=np.int8, ndmin=2
-    )
-    return Attributes(tuple(names), image_ids, values)
+    is_csv = path.suffix.lower() == ".csv"
+    header, body = _read_table(path, header_lines=1 if is_csv else 2)
+    names = tuple(header[0][1:] if is_csv else header[1])
+    if not names:
+        raise ValueError(f"{path} names no attributes in its header; is it CelebA's attribute "
+                         "file (see data/README.md)?")
+    image_ids, values = _parse_rows(path, body, len(names), ATTRIBUTE_VALUES,
+                                    "CelebA's attribute values are -1 (absent) and 1 (present)")
+    return Attributes(names, image_ids, values)
 
 
 def write_attributes_csv(path: str | Path, image_ids: list[str], values: np.ndarray) -> None:
@@ -128,14 +130,76 @@ def write_attributes_csv(path: str | Path, image_ids: list[str], values: np.ndar
 
 
 def read_partition(path: str | Path) -> dict[str, int]:
-    """Read ``list_eval_partition.csv`` or ``.txt``: image id -> 0 train, 1 validation, 2 test."""
+    """Read ``list_eval_partition.csv`` or ``.txt``: image id -> 0 train, 1 validation, 2 test.
+
+    A malformed file is a ValueError naming the file and line.
+    """
     path = Path(path)
-    lines = [line for line in path.read_text().splitlines() if line.strip()]
+    _, body = _read_table(path, header_lines=1 if path.suffix.lower() == ".csv" else 0)
+    image_ids, values = _parse_rows(path, body, 1, PARTITIONS,
+                                    "partitions are 0 (train), 1 (validation) and 2 (test)")
+    return dict(zip(image_ids, values[:, 0].tolist()))
+
+
+def _read_table(path: Path, header_lines: int) -> tuple[list[list[str]], list[tuple[int, str]]]:
+    """The header rows (split into fields) and the (line number, line) of the other rows.
+
+    CelebA's tables come as CSV (read with `csv`: quoted fields too) or as
+    text split at whitespace. Blank lines are skipped.
+    """
+    try:
+        lines = path.read_text().splitlines()
+    except UnicodeDecodeError as error:
+        raise ValueError(f"{path} is not a text file ({error}); is it the right file?") from error
+    rows = [(number, line) for number, line in enumerate(lines, 1) if line.strip()]
+    if len(rows) < max(header_lines, 1):
+        raise ValueError(f"{path} is empty or lacks its header; download it again (see "
+                         "data/README.md).")
+    header = [_fields(path, line) for _, line in rows[:header_lines]]
+    return header, rows[header_lines:]
+
+
+def _fields(path: Path, line: str) -> list[str]:
     if path.suffix.lower() == ".csv":
-        rows = csv.reader(lines[1:])
-    else:
-        rows = (line.split() for line in lines)
-    return {image_id.strip(): int(partition) for image_id, partition in rows}
+        return [field.strip() for field in next(csv.reader([line]))]
+    return line.split()
+
+
+def _parse_rows(path: Path, body: list[tuple[int, str]], n_values: int,
+                allowed: tuple[int, ...], rule: str) -> tuple[tuple[str, ...], np.ndarray]:
+    """Each row's image name, and its `n_values` whole numbers (int8), each one of `allowed`.
+
+    NumPy's parser reads the numbers fast (CelebA's attribute file has 8
+    million); only when it fails is the file read again, slowly, to name
+    the first bad line.
+    """
+    if not body:
+        return (), np.zeros((0, n_values), np.int8)
+    lines = [line for _, line in body]
+    delimiter = "," if path.suffix.lower() == ".csv" else None
+    try:
+        table = np.loadtxt(lines, delimiter=delimiter, quotechar='"', dtype=np.int64,
+                           converters={0: lambda name: 0}, ndmin=2)
+    except ValueError:
+        table = None
+    if table is None or table.shape[1] != n_values + 1 or not np.isin(table[:, 1:], allowed).all():
+        _raise_first_error(path, body, n_values, allowed, rule)
+    image_ids = tuple(line.split(delimiter, 1)[0].strip().strip('"') for line in lines)
+    return image_ids, table[:, 1:].astype(np.int8)
+
+
+def _raise_first_error(path: Path, body: list[tuple[int, str]], n_values: int,
+                       allowed: tuple[int, ...], rule: str) -> None:
+    for number, line in body:
+        fields = _fields(path, line)
+        if len(fields) != n_values + 1:
+            raise ValueError(f"{path}, line {number}: {len(fields)} fields where the header "
+                             f"promises {n_values + 1} (an image name and {n_values} values). "
+                             f"Is the file complete and unedited?")
+        for field in fields[1:]:
+            if not field.lstrip("+-").isdecimal() or int(field) not in allowed:
+                raise ValueError(f"{path}, line {number}: the value {field!r}; {rule}.")
+    raise ValueError(f"{path} cannot be read as a table of image names and numbers.")
 
 
 def write_partition_csv(path: str | Path, image_ids: list[str], partitions: list[int]) -> None:

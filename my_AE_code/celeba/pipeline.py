@@ -45,6 +45,7 @@ from my_AE_code.celeba.files import (
 N_TRAIN = 170_000
 CELEBA_SIZE = 202_599
 TRAIN_FRACTION = N_TRAIN / CELEBA_SIZE
+JPEG_START, JPEG_END = b"\xff\xd8", b"\xff\xd9"  # the SOI and EOI markers
 
 
 @dataclass(frozen=True)
@@ -177,10 +178,25 @@ def _split_by_count(names: list[str], n_train: int) -> tuple[list[str], list[str
 
 
 def _decoder(image_shape):
-    """The per-file function: read and decode to uint8; attributes pass through."""
+    """The per-file function: read and decode to uint8; attributes pass through.
+
+    TensorFlow's decoder fails on a damaged file with "jpeg::Uncompress
+    failed" and no file name. Checking the JPEG start and end markers first
+    costs nothing and names the file for the usual damage (a truncated copy,
+    a file of zeros, something else saved as .jpg). `verify_prepared` finds
+    the rest.
+    """
 
     def decode(path, *attributes):
-        image = tf.io.decode_jpeg(tf.io.read_file(path), channels=3)
+        contents = tf.io.read_file(path)
+        end = tf.maximum(tf.strings.length(contents) - 2, 0)
+        whole = tf.logical_and(
+            tf.strings.substr(contents, 0, 2) == JPEG_START,
+            tf.strings.substr(contents, end, 2) == JPEG_END,
+        )
+        check = tf.debugging.Assert(whole, ["Not a complete JPEG file:", path], summarize=1)
+        with tf.control_dependencies([check]):
+            image = tf.io.decode_jpeg(contents, channels=3)
         image = tf.ensure_shape(image, image_shape)
         return (image, *attributes) if attributes else image
 

@@ -10,9 +10,17 @@ third of the time per image. All cores work at once; a tqdm bar shows
 progress.
 
 The job takes minutes, so it must survive being stopped: every image is
-written under a temporary name and renamed when complete, so a file with its
-final name is always whole, and a re-run converts only what is missing.
-Unreadable files (corrupt, truncated, not an image) are skipped and listed.
+written under a temporary name, read back, and renamed when complete, so a
+file with its final name is always whole, and a re-run converts only what is
+missing. Worker processes end when the process that started them dies (a
+killed notebook kernel), instead of converting on and then waiting forever.
+
+What could go wrong silently is refused or reported instead: unreadable
+files (corrupt, truncated, not an image) are skipped and listed, as is a
+second source for one output (``a.jpg`` and ``a.png`` would both become
+``a.jpg``); a folder prepared at another size is not taken as done; 16-bit
+PNGs and photos with an EXIF orientation come out as they look. A folder's
+images can be checked later with `verify_prepared` (or ``--verify``).
 
 From a notebook::
 
@@ -21,6 +29,7 @@ From a notebook::
 From the command line::
 
     python -m my_AE_code.celeba.prepare data/celeba/img_align_celeba --size 96
+    python -m my_AE_code.celeba.prepare --verify   # check data/celeba/prepared_96
 """
 
 from __future__ import annotations
@@ -28,15 +37,19 @@ from __future__ import annotations
 import argparse
 import math
 import multiprocessing
+import numbers
 import os
 import signal
 import sys
+import threading
+import time
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from contextlib import closing
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
-from PIL import Image
+from PIL import Image, ImageOps
 from tqdm import tqdm
 
 from my_AE_code.celeba.files import IMAGE_SUFFIXES, IMAGES_DIR, list_images, prepared_dir
@@ -44,11 +57,13 @@ from my_AE_code.paths import data_dir
 
 TEMP_SUFFIX = ".part"
 MAX_CHUNK = 256  # images per task: big enough to hide the cost of a task, small for a smooth bar
+MAX_QUALITY = 95  # Pillow: above 95 the files grow without looking better
+PARENT_CHECK_SECONDS = 0.2  # how often a worker looks whether its parent still lives
 
 
 @dataclass
 class PrepareReport:
-    """What a preparation run did; `failed` lists (file name, reason) of the unreadable files."""
+    """What a preparation run did; `failed` lists (file name, reason) of the skipped files."""
 
     out_dir: Path
     size: int
@@ -59,11 +74,11 @@ class PrepareReport:
     failed: list[tuple[str, str]] = field(default_factory=list)
 
     def summary(self, max_listed: int = 20) -> str:
-        """A few lines for people: counts, then the unreadable files."""
+        """A few lines for people: counts, then the skipped files and why."""
         lines = [
             f"{self.found:,} images found; {self.converted:,} converted to "
             f"{self.size}x{self.size} now, {self.already_done:,} were already done, "
-            f"{len(self.failed):,} unreadable and skipped. Output: {self.out_dir}"
+            f"{len(self.failed):,} skipped. Output: {self.out_dir}"
         ]
         for name, reason in self.failed[:max_listed]:
             lines.append(f"  skipped {name}: {reason}")
@@ -86,10 +101,11 @@ def prepare_celeba(
     `out_dir` defaults to ``prepared_<size>`` next to `src_dir`. `workers`
     defaults to all cores; 0 or 1 runs in this process. Images already in
     `out_dir` are kept, so an interrupted run only needs to be started again.
-    Raises FileNotFoundError when `src_dir` is missing or holds no images.
+    Raises FileNotFoundError when `src_dir` is missing or holds no images,
+    ValueError when `out_dir` holds images of another size.
     """
-    if size < 1:
-        raise ValueError(f"size must be at least 1 pixel, not {size}.")
+    _check_setting("size", size, 1)
+    _check_setting("quality", quality, 1, MAX_QUALITY)
     src_dir = Path(src_dir)
     names = _source_images(src_dir)
     out_dir = Path(out_dir) if out_dir is not None else prepared_dir(src_dir.parent, size)
@@ -98,29 +114,64 @@ def prepare_celeba(
     out_dir.mkdir(parents=True, exist_ok=True)
 
     report = PrepareReport(out_dir=out_dir, size=size, found=len(names))
+    names, report.failed = _one_source_per_output(names)
     report.stale_removed = _remove_stale_temp_files(out_dir)
     done = {entry.name for entry in os.scandir(out_dir)}
     todo = [name for name in names if _output_name(name) not in done]
+    _check_existing_size(out_dir, sorted(done.intersection(map(_output_name, names))), size)
     report.already_done = len(names) - len(todo)
 
     workers = _cpu_count() if workers is None else workers
+    convert = partial(_convert_chunk, src_dir=src_dir, out_dir=out_dir, size=size, quality=quality)
     # On stdout: a progress bar is no warning, and Jupyter shows stderr in red.
-    bar = tqdm(total=len(names), initial=report.already_done, unit="img", disable=not verbose,
-               file=sys.stdout)
-    # closing() shuts the worker pool down at once if this loop is interrupted.
-    with bar, closing(_run_chunks(todo, src_dir, out_dir, size, quality, workers)) as results:
-        try:
+    bar = tqdm(total=report.found, initial=report.found - len(todo), unit="img",
+               disable=not verbose, file=sys.stdout)
+    try:
+        # closing() shuts the worker pool down at once if this loop is interrupted.
+        with bar, closing(_run_chunks(convert, todo, workers)) as results:
             for converted, failed in results:
                 report.converted += converted
                 report.failed.extend(failed)
                 bar.update(converted + len(failed))
-        except KeyboardInterrupt:
-            print(f"\nInterrupted after {report.converted:,} new images; run again to finish.")
-            raise
+    except KeyboardInterrupt:
+        # Counted on disk: chunks that were running when Ctrl-C came have finished since.
+        print(f"\nInterrupted: {_count_outputs(out_dir, names):,} of {len(names):,} images are "
+              f"prepared in {out_dir}; run again to finish.")
+        raise
     report.failed.sort()
     if verbose:
         print(report.summary())
     return report
+
+
+def verify_prepared(
+    folder: str | Path, size: int = 96, *, workers: int | None = None, verbose: bool = True
+) -> list[tuple[str, str]]:
+    """(file name, reason) of each image in `folder` that is not a whole `size`-square RGB JPEG.
+
+    Every file is decoded in full, as training will: a damaged image found
+    now costs a re-run of the preparation (delete it, prepare again), found
+    by ``fit`` it stops training in the middle of an epoch.
+    """
+    _check_setting("size", size, 1)
+    folder = Path(folder)
+    names = list_images(folder)
+    if not names:
+        raise FileNotFoundError(f"{folder} holds no images to verify; prepare them first.")
+    workers = _cpu_count() if workers is None else workers
+    check = partial(_verify_chunk, folder=folder, size=size)
+    damaged = []
+    with tqdm(total=len(names), unit="img", disable=not verbose, file=sys.stdout) as bar:
+        with closing(_run_chunks(check, names, workers)) as results:
+            for fine, found in results:
+                damaged.extend(found)
+                bar.update(fine + len(found))
+    damaged.sort()
+    if verbose:
+        print(f"{len(names):,} images checked in {folder}, {len(damaged):,} damaged.")
+        for name, reason in damaged:
+            print(f"  {name}: {reason}")
+    return damaged
 
 
 def shrink_image(path: str | Path, size: int) -> Image.Image:
@@ -131,6 +182,8 @@ def shrink_image(path: str | Path, size: int) -> Image.Image:
             # centred square is still at least `size` wide.
             scale = size / min(image.size)
             image.draft("RGB", (math.ceil(image.width * scale), math.ceil(image.height * scale)))
+        # A photo taken with the camera turned is stored sideways, with a tag to turn it back.
+        ImageOps.exif_transpose(image, in_place=True)
         rgb = _to_rgb(image)
     width, height = rgb.size
     side = min(width, height)
@@ -140,24 +193,59 @@ def shrink_image(path: str | Path, size: int) -> Image.Image:
 
 
 def convert_file(src: Path, dst: Path, size: int, quality: int = 95) -> None:
-    """Shrink `src` and write it to `dst` so that `dst` either is complete or does not exist."""
+    """Shrink `src` and write it to `dst` so that `dst` either is complete or does not exist.
+
+    The written file is read back before it gets its final name: a file that
+    training could not decode is never counted as done.
+    """
     image = shrink_image(src, size)
     temp = dst.with_name(dst.name + TEMP_SUFFIX)
     try:
         image.save(temp, format="JPEG", quality=quality)
+        damage = _damage(temp, size)
+        if damage:
+            raise OSError(f"the written image does not read back: {damage}")
         os.replace(temp, dst)
     except BaseException:
         temp.unlink(missing_ok=True)
         raise
 
 
+def _damage(path: Path, size: int) -> str | None:
+    """Why `path` is not a whole `size` x `size` RGB JPEG; None if it is one."""
+    try:
+        with Image.open(path) as image:
+            image.load()  # decodes all of it: a truncated file fails here
+            if (image.format, image.mode, image.size) != ("JPEG", "RGB", (size, size)):
+                return (f"a {image.width}x{image.height} {image.mode} {image.format} image, "
+                        f"not a {size}x{size} RGB JPEG")
+    except Exception as error:  # Pillow raises many types for broken files.
+        return f"{type(error).__name__}: {error}"
+    return None
+
+
 def _to_rgb(image: Image.Image) -> Image.Image:
-    """Grey, CMYK, palette or transparent images as plain RGB; transparency becomes white."""
+    """Grey, 16-bit grey, CMYK, palette or transparent images as plain RGB.
+
+    Transparency becomes white. 16-bit grey (modes ``I;16`` and ``I`` of a
+    PNG) is scaled to 8 bits first: ``convert`` would clip it, nearly all white.
+    """
+    if image.mode.startswith("I"):
+        image = image.point(lambda value: value / 256).convert("L")
     has_alpha = image.mode in ("RGBA", "LA", "PA") or "transparency" in image.info
     if not has_alpha:
         return image.convert("RGB")
     background = Image.new("RGBA", image.size, "white")
     return Image.alpha_composite(background, image.convert("RGBA")).convert("RGB")
+
+
+def _check_setting(name: str, value: int, low: int, high: int | None = None) -> None:
+    """A whole number in range: a float size would make every image fail, one by one."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{name} must be a whole number, not {value!r} ({type(value).__name__}).")
+    if value < low or (high is not None and value > high):
+        limits = f"from {low} to {high}" if high else f"at least {low}"
+        raise ValueError(f"{name} must be {limits}, not {value}.")
 
 
 def _source_images(src_dir: Path) -> list[str]:
@@ -180,6 +268,51 @@ def _output_name(name: str) -> str:
     return Path(name).stem + ".jpg"
 
 
+def _one_source_per_output(names: list[str]) -> tuple[list[str], list[tuple[str, str]]]:
+    """One source per output name, and (name, reason) for the sources left out.
+
+    ``a.jpg`` and ``a.png`` would both become ``a.jpg``, the second written
+    over the first. The one already named like its output wins (else the
+    first by name); the others are skipped and reported, never merged.
+    """
+    by_output: dict[str, list[str]] = {}
+    for name in names:
+        by_output.setdefault(_output_name(name), []).append(name)
+    kept, skipped = [], []
+    for output, sources in by_output.items():
+        winner = output if output in sources else sources[0]
+        kept.append(winner)
+        skipped += [
+            (name, f"it would become {output}, as {winner} does; rename one of them and run again")
+            for name in sources
+            if name != winner
+        ]
+    return sorted(kept), skipped
+
+
+def _check_existing_size(out_dir: Path, done: list[str], size: int) -> None:
+    """Refuse to complete a folder of images of another size with `size` ones."""
+    for name in done:
+        try:
+            with Image.open(out_dir / name) as image:
+                found = image.size
+        except OSError:
+            continue  # a damaged file says nothing about the folder; verify_prepared finds it
+        if found != (size, size):
+            raise ValueError(
+                f"{out_dir} already holds {found[0]}x{found[1]} images (e.g. {name}), not "
+                f"{size}x{size}: prepare into another folder (by default prepared_{size}, next "
+                "to the source folder), or empty this one first."
+            )
+        return
+
+
+def _count_outputs(out_dir: Path, names: list[str]) -> int:
+    """How many of the outputs of `names` are in `out_dir` now."""
+    present = {entry.name for entry in os.scandir(out_dir)}
+    return sum(_output_name(name) in present for name in names)
+
+
 def _remove_stale_temp_files(out_dir: Path) -> int:
     """Delete what a killed run left half-written; returns how many."""
     stale = [entry.path for entry in os.scandir(out_dir) if entry.name.endswith(TEMP_SUFFIX)]
@@ -188,24 +321,26 @@ def _remove_stale_temp_files(out_dir: Path) -> int:
     return len(stale)
 
 
-def _run_chunks(todo, src_dir, out_dir, size, quality, workers):
-    """Yield (converted, failed) per chunk of work, from this process or a pool."""
-    if not todo:
+def _run_chunks(work, names, workers):
+    """Yield ``work(chunk)`` for chunks of `names`, from this process or a pool."""
+    if not names:
         return
     if workers <= 1:
-        for start in range(0, len(todo), MAX_CHUNK):
-            yield _convert_chunk(todo[start : start + MAX_CHUNK], src_dir, out_dir, size, quality)
+        for start in range(0, len(names), MAX_CHUNK):
+            yield work(names[start : start + MAX_CHUNK])
         return
-    chunk = max(1, min(MAX_CHUNK, math.ceil(len(todo) / (4 * workers))))
+    chunk = max(1, min(MAX_CHUNK, math.ceil(len(names) / (4 * workers))))
     # "spawn" starts clean workers: forking a notebook's process that runs
     # TensorFlow's threads can deadlock.
     pool = ProcessPoolExecutor(
-        workers, mp_context=multiprocessing.get_context("spawn"), initializer=_ignore_sigint
+        workers,
+        mp_context=multiprocessing.get_context("spawn"),
+        initializer=_start_worker,
+        initargs=(os.getpid(),),
     )
     try:
-        chunks = [todo[start : start + chunk] for start in range(0, len(todo), chunk)]
         futures = [
-            pool.submit(_convert_chunk, names, src_dir, out_dir, size, quality) for names in chunks
+            pool.submit(work, names[start : start + chunk]) for start in range(0, len(names), chunk)
         ]
         for future in as_completed(futures):
             yield future.result()
@@ -226,9 +361,29 @@ def _convert_chunk(names, src_dir, out_dir, size, quality):
     return converted, failed
 
 
-def _ignore_sigint():
-    """Workers leave Ctrl-C to the main process, which stops handing out work."""
+def _verify_chunk(names, folder, size):
+    """(how many are fine, [(name, reason), ...] of the damaged) for some prepared images."""
+    damaged = [(name, reason) for name in names if (reason := _damage(folder / name, size))]
+    return len(names) - len(damaged), damaged
+
+
+def _start_worker(parent_pid: int) -> None:
+    """Leave Ctrl-C to the main process, and end when it is gone."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    threading.Thread(target=_exit_when_orphaned, args=(parent_pid,), daemon=True).start()
+
+
+def _exit_when_orphaned(parent_pid: int) -> None:
+    """End this worker once its parent died (killed kernel, OOM killer).
+
+    An orphaned worker would convert its chunk and then wait forever for the
+    next. A dead parent's children are adopted by another process, which
+    changes their parent id (on Linux and macOS; Windows keeps the old id,
+    so there this never fires).
+    """
+    while os.getppid() == parent_pid:
+        time.sleep(PARENT_CHECK_SECONDS)
+    os._exit(1)
 
 
 def _cpu_count() -> int:
@@ -257,13 +412,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, help="output folder (default: prepared_<size> by src)")
     parser.add_argument("--size", type=int, default=96, help="side of the squares (default: 96)")
     parser.add_argument("--workers", type=int, help="processes (default: all cores)")
-    parser.add_argument("--quality", type=int, default=95, help="JPEG quality (default: 95)")
+    parser.add_argument("--quality", type=int, default=95, help="JPEG quality, 1-95 (default: 95)")
     parser.add_argument("--quiet", action="store_true", help="no progress bar and summary")
+    parser.add_argument(
+        "--verify",
+        action="store_true",
+        help="only check the output folder: decode every image, list the damaged ones",
+    )
     args = parser.parse_args(argv)
-    if args.size < 1:
-        parser.error("--size must be at least 1")
     try:
-        prepare_celeba(
+        if args.verify:
+            out = args.out or prepared_dir(args.src.parent, args.size)
+            damaged = verify_prepared(out, args.size, workers=args.workers, verbose=not args.quiet)
+            return 1 if damaged else 0
+        report = prepare_celeba(
             args.src,
             args.out,
             args.size,
@@ -271,11 +433,19 @@ def main(argv: list[str] | None = None) -> int:
             quality=args.quality,
             verbose=not args.quiet,
         )
-    except FileNotFoundError as error:
+    except (FileNotFoundError, TypeError, ValueError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         return 130
+    if report.converted + report.already_done == 0:
+        name, reason = report.failed[0]
+        print(
+            f"error: none of the {report.found:,} images in {args.src} could be prepared "
+            f"(the first, {name}: {reason}).",
+            file=sys.stderr,
+        )
+        return 1
     return 0
 
 

@@ -1,19 +1,26 @@
 """What the AE and the VAE share: parameters, training input, saving and loading."""
 
 import json
+import numbers
 from pathlib import Path
 
 import keras
 
 from my_AE_code.models import saving
 from my_AE_code.models.checkpoints import EpochCheckpoint, resume_latest
-from my_AE_code.models.checks import check_architecture
+from my_AE_code.models.checks import (
+    StopOnNaNLoss,
+    check_architecture,
+    check_learning_rate,
+    naming_damaged_images,
+)
 from my_AE_code.models.inputs import training_batches
 
 #: The constructor parameters the AE and the VAE share; `check_architecture` validates them.
 ARCHITECTURE = ("input_dim", "encoder_conv_filters", "encoder_conv_kernel_size",
                 "encoder_conv_strides", "decoder_conv_t_filters", "decoder_conv_t_kernel_size",
-                "decoder_conv_t_strides", "z_dim", "act", "enc_dense_units")
+                "decoder_conv_t_strides", "z_dim", "act", "enc_dense_units", "use_batch_norm",
+                "use_dropout")
 #: Parameters that change how the model trains, not the weights' shapes or
 #: layout: weights may move across them.
 NOT_ARCHITECTURE = ("fact", "seed")
@@ -28,11 +35,12 @@ class ConvAutoencoderBase:
 
     def __init__(self, **params):
         check_architecture(**{name: params[name] for name in ARCHITECTURE})
-        params["input_dim"] = tuple(params["input_dim"])
-        # A JSON round trip turns tuples into lists, so saved and live parameters compare equal.
-        self.params = json.loads(json.dumps(params))
-        for name, value in params.items():
+        # A JSON round trip turns tuples into lists and numpy numbers into Python's, so saved
+        # and live parameters compare equal.
+        self.params = json.loads(json.dumps(params, default=_plain_number))
+        for name, value in self.params.items():
             setattr(self, name, value)
+        self.input_dim = tuple(self.input_dim)
         self.learning_rate = None
         self._build()
 
@@ -46,6 +54,7 @@ class ConvAutoencoderBase:
     # --- training --------------------------------------------------------------------
 
     def _compile(self, learning_rate, compile_model):
+        check_learning_rate(learning_rate)
         self.learning_rate = learning_rate
         compile_model(self.model, keras.optimizers.Adam(learning_rate=learning_rate))
 
@@ -65,18 +74,22 @@ class ConvAutoencoderBase:
             initial_epoch = resume_latest(self, checkpoint_dir, initial_epoch)
             callbacks = [*(callbacks or []), EpochCheckpoint(self, checkpoint_dir,
                                                              keep_last=KEEP_CHECKPOINTS)]
+        # First, so a NaN loss stops the run before any other callback sees the epoch end.
+        callbacks = [StopOnNaNLoss(self.learning_rate), *(callbacks or [])]
         val = None
         if validation_data is not None:
             val = self._batches(validation_data, batch_size, shuffle=False,
                                 name="validation_data")
         # shuffle=False: the batches are shuffled already (Keras would only warn here).
-        return self.model.fit(train, epochs=epochs, initial_epoch=initial_epoch, shuffle=False,
-                              callbacks=callbacks, verbose=verbose, validation_data=val)
+        with naming_damaged_images():
+            return self.model.fit(train, epochs=epochs, initial_epoch=initial_epoch,
+                                  shuffle=False, callbacks=callbacks, verbose=verbose,
+                                  validation_data=val)
 
     # --- saving and loading ----------------------------------------------------------
 
     def save(self, folder):
-        """Write ``params.json`` and ``model.weights.h5`` into ``folder``; returns the folder."""
+        """Write ``params.json`` and the weights into ``folder``, all or nothing; returns it."""
         return saving.write_model_folder(self, folder)
 
     @classmethod
@@ -99,9 +112,10 @@ class ConvAutoencoderBase:
         """
         path = Path(folder)
         if path.is_dir():
-            self._check_same_architecture(saving.read_params(path), path)
-            path = path / saving.WEIGHTS_FILE
-        if not path.exists():
+            saved = saving.read_params(path)
+            self._check_same_architecture(saved, path)
+            path = saving.checked_weights_file(path, saved)
+        elif not path.exists():
             raise FileNotFoundError(f"No weights at {path}: save them with .save(folder) first.")
         optimizer = self.model.optimizer if self.model.compiled else None
         if optimizer is not None and not optimizer.built:
@@ -115,6 +129,10 @@ class ConvAutoencoderBase:
             raise ValueError(f"The weights in {path} do not fit this {type(self).__name__}; they "
                              f"were probably saved by a model with other constructor parameters. "
                              f"Keras says: {error}") from error
+        except OSError as error:  # h5py's word for a damaged file
+            raise saving.DamagedSaveError(
+                f"{path} is damaged and cannot be read ({error}). Save the model again, or "
+                f"load an earlier copy (e.g. a checkpoint).") from error
 
     def _check_same_architecture(self, saved, folder):
         if saved["class"] != type(self).__name__:
@@ -126,3 +144,12 @@ class ConvAutoencoderBase:
                              f"{'; '.join(differences)}. Use {type(self).__name__}.load(folder) "
                              f"to rebuild the saved model, or build this one with the saved "
                              f"parameters.")
+
+
+def _plain_number(value):
+    """JSON for numpy numbers (``z_dim=np.int64(16)``), which ``json`` does not know."""
+    if isinstance(value, numbers.Integral):
+        return int(value)
+    if isinstance(value, numbers.Real):
+        return float(value)
+    raise TypeError(f"{value!r} ({type(value).__name__}) cannot be saved as a parameter.")

@@ -1,8 +1,8 @@
 """Checkpoints after every epoch, and resuming an interrupted training from them.
 
 `EpochCheckpoint` writes ``folder/epoch_001``, ``epoch_002``, ... after every
-epoch. Each holds what ``vae.save`` writes (``params.json`` and
-``model.weights.h5``, which with a compiled model also contains the Adam
+epoch. Each holds what ``vae.save`` writes (``params.json`` and a
+``*.weights.h5`` file, which with a compiled model also contains the Adam
 state: iteration count, learning rate, moments) plus ``training_state.json``
 with the epoch and the state of every random-number generator in the model
 (the Sampling layer's SeedGenerator, dropout layers). That file is written
@@ -23,6 +23,15 @@ Two ways to continue:
    one. It also keeps only one backup and deletes it when training ends.
    The checkpoint's parameters must equal the model's (``fact`` included):
    edited hyperparameters never silently continue an old run.
+   The learning rate is the exception: training continues at the one the
+   model was just compiled with, not the checkpoint's, and a printed note
+   says so when the two differ. Lowering it to continue a run (or after a
+   NaN loss) is a usual step, and it changes no weight's meaning.
+
+   A damaged latest checkpoint (a weights file whose checksum does not match,
+   an unreadable training state) is skipped with a warning that names it;
+   training resumes from the one before it (``keep_last=2`` keeps one). What
+   a crash left of an interrupted save (``tmp-*`` files) is deleted.
 
 2. Explicitly, from any epoch k::
 
@@ -37,17 +46,23 @@ shuffling restarts with the new ``fit`` call, so its batches differ from those
 an uninterrupted run would have drawn.
 """
 
-import json
-import os
 import re
 import shutil
+import warnings
 from pathlib import Path
 
 import keras
 import numpy as np
 
 from my_AE_code.inference import keras_part
-from my_AE_code.models.saving import param_differences, read_params
+from my_AE_code.models.saving import (
+    TEMP_PREFIX,
+    DamagedSaveError,
+    param_differences,
+    read_json,
+    read_params,
+    write_json,
+)
 
 STATE_FILE = "training_state.json"
 CHECKPOINT_PATTERN = re.compile(r"epoch_(\d+)$")
@@ -59,7 +74,7 @@ def _seed_variables(model):
     """The state variables of the model's SeedGenerators.
 
     Keras documents ``variables`` as ``weights`` plus the random seeds; the
-    seeds are not in ``model.weights.h5``, so they are saved separately.
+    seeds are not in the ``.weights.h5`` file, so they are saved separately.
     """
     weight_ids = {id(weight) for weight in model.weights}
     return [variable for variable in model.variables if id(variable) not in weight_ids]
@@ -110,9 +125,7 @@ class EpochCheckpoint(keras.callbacks.Callback):
         state = {"epoch": epoch + 1, "rng_states": rng_states(self.vae),
                  "logs": {key: float(value) for key, value in (logs or {}).items()},
                  "history": history}
-        temporary = path / f"tmp-{os.getpid()}.{STATE_FILE}"
-        temporary.write_text(json.dumps(state, indent=2))
-        os.replace(temporary, path / STATE_FILE)  # written last: marks the checkpoint complete
+        write_json(path / STATE_FILE, state)  # written last: marks the checkpoint complete
         if self.keep_last:
             for old, _ in checkpoints(self.folder)[:-self.keep_last]:
                 shutil.rmtree(old)
@@ -140,8 +153,19 @@ def latest_checkpoint(folder):
 
 
 def _saved_history(path):
-    state_file = Path(path) / STATE_FILE
-    return json.loads(state_file.read_text()).get("history", {}) if state_file.exists() else {}
+    try:
+        return _read_state(path).get("history", {})
+    except (FileNotFoundError, DamagedSaveError):
+        return {}
+
+
+def _read_state(path):
+    """The training state of the checkpoint ``path``; a damaged one is a `DamagedSaveError`."""
+    state = read_json(Path(path) / STATE_FILE)
+    if not isinstance(state, dict) or not {"epoch", "rng_states"} <= state.keys():
+        raise DamagedSaveError(f"{Path(path) / STATE_FILE} is damaged: it lacks the epoch or "
+                               f"the random generators' states.")
+    return state
 
 
 def training_history(folder):
@@ -158,39 +182,74 @@ def load_checkpoint(vae, path):
     """Load weights, optimizer state and random generators of a checkpoint; returns its epoch.
 
     ``vae`` must be compiled: the Adam state (including its learning rate)
-    is loaded into its optimizer. Its constructor parameters must all equal
-    the checkpoint's, ``fact`` and ``seed`` included, so that a notebook whose
-    hyperparameters were edited never silently continues the old run. Pass the
-    returned epoch to ``train_myVAE(..., initial_epoch=epoch)``. For inference
-    only, use ``MyVariationalAutoencoder.load(path)`` instead.
+    is loaded into its optimizer, all but the learning rate: training goes on
+    at the one the model was compiled with (see the module docstring). Its
+    constructor parameters must all equal the checkpoint's, ``fact`` and
+    ``seed`` included, so that a notebook whose hyperparameters were edited
+    never silently continues the old run. Pass the returned epoch to
+    ``train_myVAE(..., initial_epoch=epoch)``. For inference only, use
+    ``MyVariationalAutoencoder.load(path)`` instead. A damaged checkpoint
+    raises `DamagedSaveError` before anything is loaded.
     """
     path = Path(path)
     if not vae.model.compiled:
         raise RuntimeError("Compile the model (compile_myVAE / compile_myAE) before loading a "
                            "checkpoint to train on: the optimizer state needs an optimizer.")
+    state = _read_state(path)
     differences = param_differences(read_params(path)["params"], vae.params)
     if differences:
         raise ValueError(f"The checkpoint {path} belongs to a run with other parameters: "
                          f"{'; '.join(differences)}. Train into another folder, or delete the "
                          f"old one.")
     vae.load_weights(path)  # with the optimizer state, as the model is compiled
-    state = json.loads((path / STATE_FILE).read_text())
+    _keep_compiled_learning_rate(vae, path)
     set_rng_states(vae, state["rng_states"])
     return state["epoch"]
+
+
+def _keep_compiled_learning_rate(vae, path):
+    """Put back the learning rate of ``compile_my*``, which loading the Adam state replaced."""
+    if vae.learning_rate is None:
+        return  # compiled by hand, not by compile_my*: nothing edited to keep
+    if isinstance(vae.learning_rate, keras.optimizers.schedules.LearningRateSchedule):
+        return  # a schedule follows the iteration count, which the checkpoint restores
+    optimizer = vae.model.optimizer
+    saved = float(optimizer.learning_rate)
+    if not np.isclose(saved, vae.learning_rate, rtol=1e-6):
+        print(f"Continuing with learning_rate={vae.learning_rate:g}, as compiled; the checkpoint "
+              f"{path} was trained with {saved:g}.")
+        optimizer.learning_rate = vae.learning_rate
 
 
 def resume_latest(vae, folder, initial_epoch=0, verbose=True):
     """Load the latest checkpoint in ``folder`` if it is past ``initial_epoch``.
 
     Returns the epoch to start training at: ``initial_epoch`` unchanged on a
-    fresh start, the checkpoint's epoch after a crash. Used by
+    fresh start, the checkpoint's epoch after a crash. A damaged checkpoint
+    is skipped with a warning for the one before it; if every one is
+    damaged, that is an error (training from the start would soon delete
+    the new checkpoints as the oldest). Used by
     ``train_myVAE(..., checkpoint_dir=folder)``.
     """
-    found = latest_checkpoint(folder)
-    if found is None or found[1] <= initial_epoch:
-        return initial_epoch
-    path, _ = found
-    epoch = load_checkpoint(vae, path)
-    if verbose:
-        print(f"Resuming after epoch {epoch} from {path}.")
-    return epoch
+    _remove_leftovers(folder)
+    candidates = [path for path, epoch in checkpoints(folder) if epoch > initial_epoch]
+    for path in reversed(candidates):
+        try:
+            epoch = load_checkpoint(vae, path)
+        except DamagedSaveError as error:
+            warnings.warn(f"Skipping the damaged checkpoint {path}: {error}", stacklevel=2)
+            continue
+        if verbose:
+            print(f"Resuming after epoch {epoch} from {path}.")
+        return epoch
+    if candidates:
+        raise DamagedSaveError(f"Every checkpoint in {folder} past epoch {initial_epoch} is "
+                               f"damaged ({', '.join(path.name for path in candidates)}): delete "
+                               f"them to train from epoch {initial_epoch}.")
+    return initial_epoch
+
+
+def _remove_leftovers(folder):
+    """Delete what saves interrupted by a crash left in the checkpoints (``tmp-*`` files)."""
+    for path in Path(folder).glob(f"epoch_*/{TEMP_PREFIX}*"):
+        path.unlink()

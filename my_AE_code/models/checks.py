@@ -1,20 +1,29 @@
-"""Clear errors for bad constructor arguments and bad training data.
+"""Clear errors for bad constructor arguments, bad training data and a loss that turns NaN.
 
 Each message says what is wrong and what to change: a reader editing
 hyperparameters in a notebook cell should not have to decode a shape error
-from deep inside Keras.
+from deep inside Keras, nor find out after hours that the model trained on
+unscaled pixels.
 """
 
 import math
 import numbers
+from contextlib import contextmanager
 
+import keras
 import numpy as np
+import tensorflow as tf
 
 from my_AE_code.models.layers import ACTIVATIONS, encoder_output_shape
 
 
+def _is_bool(value):
+    """True and False, also numpy's: a bool is an int to Python, but never a layer count."""
+    return isinstance(value, (bool, np.bool_))
+
+
 def _check_positive_int(name, value):
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+    if _is_bool(value) or not isinstance(value, numbers.Integral):
         raise TypeError(f"{name} must be an integer, got {value!r} ({type(value).__name__}).")
     if value < 1:
         raise ValueError(f"{name} must be at least 1, got {value}.")
@@ -33,9 +42,15 @@ def _check_conv_lists(prefix, names, lists):
                          f"but {listing}. Give every layer a filter count, a kernel size and a stride.")
 
 
+def _check_switch(name, value):
+    if not _is_bool(value):
+        raise TypeError(f"{name} must be True or False, got {value!r} ({type(value).__name__}).")
+
+
 def check_architecture(input_dim, encoder_conv_filters, encoder_conv_kernel_size,
                        encoder_conv_strides, decoder_conv_t_filters, decoder_conv_t_kernel_size,
-                       decoder_conv_t_strides, z_dim, act, enc_dense_units):
+                       decoder_conv_t_strides, z_dim, act, enc_dense_units, use_batch_norm,
+                       use_dropout):
     """Validate the parameters the AE and the VAE share."""
     if not isinstance(input_dim, (list, tuple)) or len(input_dim) != 3:
         raise ValueError(f"input_dim must be (height, width, channels), e.g. (28, 28, 1), "
@@ -49,11 +64,13 @@ def check_architecture(input_dim, encoder_conv_filters, encoder_conv_kernel_size
                                   "decoder_conv_t_strides"),
                       (decoder_conv_t_filters, decoder_conv_t_kernel_size, decoder_conv_t_strides))
     _check_positive_int("z_dim", z_dim)
-    if isinstance(act, bool) or act not in ACTIVATIONS:
+    if _is_bool(act) or act not in ACTIVATIONS:
         choices = ", ".join(f"{code} ({entry.name})" for code, entry in ACTIVATIONS.items())
         raise ValueError(f"act={act!r} is unknown: use one of {choices}.")
     if enc_dense_units is not None:
         _check_positive_int("enc_dense_units", enc_dense_units)
+    _check_switch("use_batch_norm", use_batch_norm)
+    _check_switch("use_dropout", use_dropout)
 
     height, width, _ = encoder_output_shape(input_dim, encoder_conv_filters, encoder_conv_strides)
     upscale = math.prod(decoder_conv_t_strides)
@@ -67,12 +84,12 @@ def check_architecture(input_dim, encoder_conv_filters, encoder_conv_kernel_size
 
 def check_vae_loss(solution_type, fact, strategies):
     """Validate the parameters that only the VAE has (``fact=None``: the strategy's default)."""
-    if isinstance(solution_type, bool) or solution_type not in strategies:
+    if _is_bool(solution_type) or solution_type not in strategies:
         raise ValueError(f"solution_type={solution_type!r} is unknown: use 0 (KL layer in the "
                          f"Encoder), 1 (mu/log_var as outputs), 2 (model loss) or 3 (train_step).")
     if fact is None:
         return
-    if isinstance(fact, bool) or not isinstance(fact, numbers.Real) or not math.isfinite(fact):
+    if _is_bool(fact) or not isinstance(fact, numbers.Real) or not math.isfinite(fact):
         raise TypeError(f"fact must be a finite number, got {fact!r}.")
     if fact < 0:
         raise ValueError(f"fact={fact} is negative: a negative KL weight rewards spreading the "
@@ -91,22 +108,36 @@ def check_images(x, input_dim, name="x_train"):
             hint = f" Add the channel axis with {name}[..., None]."
         raise ValueError(f"{name} holds images of shape {tuple(x.shape[1:])}, but the model was "
                          f"built for input_dim={tuple(input_dim)}.{hint}")
+    if not len(x):
+        raise ValueError(f"{name} holds no images (shape {x.shape}): there is nothing to train "
+                         f"on. Check how it was selected or loaded.")
     if not np.issubdtype(x.dtype, np.number):
         raise TypeError(f"{name} must hold numbers, got dtype {x.dtype}.")
+    _check_pixel_values(x, name)
+
+
+def _check_pixel_values(x, where):
+    """No NaN, and every value in [0, 1], as binary cross-entropy needs."""
     if np.issubdtype(x.dtype, np.floating):
         n_bad = int(np.count_nonzero(np.isnan(x)))
         if n_bad:
             first = int(np.argwhere(np.isnan(x))[0][0])
-            raise ValueError(f"{name} contains {n_bad} NaN values (the first in image {first}): "
+            raise ValueError(f"{where} contains {n_bad} NaN values (the first in image {first}): "
                              f"drop or repair those images before training.")
     low, high = float(x.min()), float(x.max())
     if low < 0 or high > 1:
-        raise ValueError(f"{name} has values in [{low:g}, {high:g}], but binary cross-entropy "
+        raise ValueError(f"{where} has values in [{low:g}, {high:g}], but binary cross-entropy "
                          f"needs pixels in [0, 1]: divide 8-bit images by 255.")
 
 
 def check_dataset(dataset, input_dim, name="x_train"):
-    """Shape check for a tf.data.Dataset of image batches (or (images, ...) tuples)."""
+    """Checks for a tf.data.Dataset of image batches (or of (images, ...) tuples).
+
+    Shape and type come from the element spec. The values are checked in the
+    first batch only, as a dataset may be huge or endless; that catches the
+    usual slips (unscaled pixels, NaN in a whole file) before training starts,
+    and `StopOnNaNLoss` stops a run whose later batches turn the loss NaN.
+    """
     spec = dataset.element_spec
     if isinstance(spec, tuple):
         spec = spec[0]
@@ -115,3 +146,88 @@ def check_dataset(dataset, input_dim, name="x_train"):
         raise ValueError(f"{name} yields batches of images of shape {shape}, but the model was "
                          f"built for input_dim={tuple(input_dim)}. Batch the dataset and make "
                          f"sure each image has that shape.")
+    if not spec.dtype.is_floating:
+        raise TypeError(f"{name} yields {spec.dtype.name} images, but the model needs float "
+                        f"pixels in [0, 1]: map the batches with "
+                        f"tf.cast(images, tf.float32) / 255 first.")
+    with naming_damaged_images():
+        first = next(iter(dataset.take(1)), None)
+    if first is None:
+        raise ValueError(f"{name} yields no batches: the dataset is empty, so there is nothing "
+                         f"to train on. Check the files or arrays it was made from.")
+    images = first[0] if isinstance(first, tuple) else first
+    _check_pixel_values(np.asarray(images), f"The first batch of {name}")
+
+
+@contextmanager
+def naming_damaged_images():
+    """Turn TensorFlow's bare "jpeg::Uncompress failed" during training into advice.
+
+    A damaged JPEG surfaces deep inside ``fit``, mid-epoch, as an
+    InvalidArgumentError of the pipeline. The CelebA pipeline names the file
+    where it can (a truncated or foreign file); either way this says how to
+    find and repair the damaged images.
+    """
+    try:
+        yield
+    except tf.errors.InvalidArgumentError as error:
+        # The message starts "Graph execution error:"; the line that says what failed is inside.
+        lines = [line.strip() for line in error.message.splitlines()]
+        detail = next((line for line in lines if "jpeg" in line.lower()), None)
+        if detail is None:
+            raise
+        # "assertion failed: [Not a complete JPEG file:] [path]" -> "Not a complete ...: path"
+        detail = detail.removeprefix("assertion failed: ").replace("] [", " ").strip("[]")
+        raise ValueError(
+            f"An image of the training data could not be decoded: {detail}\nFor prepared "
+            f"CelebA images, my_AE_code.celeba.verify_prepared(folder) lists every damaged "
+            f"file; delete them and run the preparation again, which redoes only what is "
+            f"missing.") from error
+
+
+def check_learning_rate(learning_rate):
+    """A positive finite number, or a Keras learning-rate schedule."""
+    if isinstance(learning_rate, keras.optimizers.schedules.LearningRateSchedule):
+        return
+    if _is_bool(learning_rate) or not isinstance(learning_rate, numbers.Real):
+        raise TypeError(f"learning_rate must be a number, e.g. 0.0005, got {learning_rate!r} "
+                        f"({type(learning_rate).__name__}).")
+    if not math.isfinite(learning_rate) or learning_rate <= 0:
+        raise ValueError(f"learning_rate={learning_rate} cannot train: use a positive finite "
+                         f"number (the posts use 0.0005).")
+
+
+class NaNLossError(FloatingPointError):
+    """Training stopped because the loss became NaN or infinite."""
+
+
+class StopOnNaNLoss(keras.callbacks.TerminateOnNaN):
+    """Keras's ``TerminateOnNaN``, with an error that says what to do.
+
+    Keras's callback either lets the epoch end (so a checkpoint of NaN
+    weights would be written) or raises a bare RuntimeError. This one raises
+    at the batch, before any checkpoint, with the likely causes and remedies.
+    """
+
+    #: It reads nothing but the logs it is given, so Keras may call it from a
+    #: background thread and need not wait for every batch's loss.
+    async_safe = True
+
+    def __init__(self, learning_rate=None):
+        super().__init__(raise_error=True)
+        self.learning_rate = learning_rate
+        self._epoch = 0
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._epoch = epoch
+
+    def on_batch_end(self, batch, logs=None):
+        try:
+            super().on_batch_end(batch, logs)
+        except RuntimeError as error:
+            raise NaNLossError(
+                f"The loss became {logs['loss']} at batch {batch + 1} of epoch {self._epoch + 1}, "
+                f"so training stopped: the weights are no longer usable. Lower the learning rate "
+                f"(it is {self.learning_rate}) or check the data for NaN and unscaled values, "
+                f"then build the model again (or re-run with checkpoint_dir, which resumes from "
+                f"the last good epoch).") from error
