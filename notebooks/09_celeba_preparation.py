@@ -145,11 +145,13 @@ images = batch[0] if has_attributes else batch
 titles = None
 if has_attributes:
     columns = [data.attribute_names.index(name) for name in SHOWN]
-    titles = [", ".join(name for name, col in zip(SHOWN, columns) if row[col] > 0) or "-"
+    titles = ["\n".join(name for name, col in zip(SHOWN, columns) if row[col] > 0) or "-"
               for row in batch[1].numpy()[:12]]
 fig = figures.plot_images(images.numpy()[:12], ncols=6, titles=titles)
 for ax in fig.axes:
     ax.title.set_fontsize(7)
+fig.set_size_inches(fig.get_figwidth(), fig.get_figheight() * 1.6)
+fig.tight_layout()
 fig
 
 # %% [markdown]
