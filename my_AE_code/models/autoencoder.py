@@ -11,14 +11,15 @@ class MyAutoencoder(ConvAutoencoderBase):
     """Conv Encoder -> z (a plain Dense layer) -> conv Decoder, trained with BCE.
 
     Same conv stacks and parameters as `MyVariationalAutoencoder`, minus the
-    variational part: every image maps to exactly one point z. ``seed`` makes
-    it repeatable, as for the VAE.
+    variational part: every image maps to exactly one point z. ``seed``,
+    ``dtype_policy`` and ``distribute`` work as for the VAE (z and the images
+    stay float32 under a mixed policy).
     """
 
     def __init__(self, input_dim, encoder_conv_filters, encoder_conv_kernel_size,
                  encoder_conv_strides, decoder_conv_t_filters, decoder_conv_t_kernel_size,
                  decoder_conv_t_strides, z_dim, use_batch_norm=False, use_dropout=False, act=0,
-                 enc_dense_units=None, seed=None):
+                 enc_dense_units=None, seed=None, dtype_policy=None, distribute=None):
         super().__init__(
             input_dim=input_dim, encoder_conv_filters=encoder_conv_filters,
             encoder_conv_kernel_size=encoder_conv_kernel_size,
@@ -26,7 +27,8 @@ class MyAutoencoder(ConvAutoencoderBase):
             decoder_conv_t_kernel_size=decoder_conv_t_kernel_size,
             decoder_conv_t_strides=decoder_conv_t_strides, z_dim=z_dim,
             use_batch_norm=use_batch_norm, use_dropout=use_dropout, act=act,
-            enc_dense_units=enc_dense_units, seed=seed)
+            enc_dense_units=enc_dense_units, seed=seed, dtype_policy=dtype_policy,
+            distribute=distribute)
 
     def _build(self):
         seeds = LayerSeeds(self.seed)
@@ -36,7 +38,7 @@ class MyAutoencoder(ConvAutoencoderBase):
             self.encoder_conv_strides, self.act, self.use_batch_norm, self.use_dropout,
             self.enc_dense_units, seeds)
         z = layers.Dense(self.z_dim, kernel_initializer=seeds.initializer("glorot_uniform"),
-                         name="encoder_output")(x)
+                         dtype="float32", name="encoder_output")(x)
         self.encoder = keras.Model(encoder_input, z, name="encoder")
 
         decoder_input = keras.Input(shape=(self.z_dim,), name="decoder_input")

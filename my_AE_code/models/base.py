@@ -15,6 +15,8 @@ from my_AE_code.models.checks import (
     naming_damaged_images,
 )
 from my_AE_code.models.inputs import training_batches
+from my_AE_code.models.scaling import (building_scope, check_distribute, check_dtype_policy,
+                                       with_loss_scaling)
 
 #: The constructor parameters the AE and the VAE share; `check_architecture` validates them.
 ARCHITECTURE = ("input_dim", "encoder_conv_filters", "encoder_conv_kernel_size",
@@ -22,8 +24,8 @@ ARCHITECTURE = ("input_dim", "encoder_conv_filters", "encoder_conv_kernel_size",
                 "decoder_conv_t_strides", "z_dim", "act", "enc_dense_units", "use_batch_norm",
                 "use_dropout")
 #: Parameters that change how the model trains, not the weights' shapes or
-#: layout: weights may move across them.
-NOT_ARCHITECTURE = ("fact", "seed")
+#: layout: weights may move across them (variables are float32 under every policy).
+NOT_ARCHITECTURE = ("fact", "seed", "dtype_policy")
 #: Checkpoints kept by ``train_my*(checkpoint_dir=...)``: the newest, and one
 #: before it in case the newest is damaged. (With Adam's state a CelebA
 #: checkpoint takes about 60 MB.)
@@ -31,10 +33,18 @@ KEEP_CHECKPOINTS = 2
 
 
 class ConvAutoencoderBase:
-    """Holds ``encoder``, ``decoder`` and ``model``; subclasses build them in ``_build``."""
+    """Holds ``encoder``, ``decoder`` and ``model``; subclasses build them in ``_build``.
 
-    def __init__(self, **params):
+    ``dtype_policy`` (a parameter, saved) and ``distribute`` (a tf.distribute
+    strategy, not saved: it belongs to the machine) are explained in
+    `my_AE_code.models.scaling`; building and compiling happen in the
+    strategy's scope under that policy.
+    """
+
+    def __init__(self, *, distribute=None, **params):
         check_architecture(**{name: params[name] for name in ARCHITECTURE})
+        params["dtype_policy"] = check_dtype_policy(params["dtype_policy"])
+        self.distribute = check_distribute(distribute)
         # A JSON round trip turns tuples into lists and numpy numbers into Python's, so saved
         # and live parameters compare equal.
         self.params = json.loads(json.dumps(params, default=_plain_number))
@@ -42,7 +52,8 @@ class ConvAutoencoderBase:
             setattr(self, name, value)
         self.input_dim = tuple(self.input_dim)
         self.learning_rate = None
-        self._build()
+        with building_scope(self.dtype_policy, self.distribute):
+            self._build()
 
     def _build(self):
         raise NotImplementedError
@@ -56,7 +67,9 @@ class ConvAutoencoderBase:
     def _compile(self, learning_rate, compile_model):
         check_learning_rate(learning_rate)
         self.learning_rate = learning_rate
-        compile_model(self.model, keras.optimizers.Adam(learning_rate=learning_rate))
+        with self.distribute.scope():
+            optimizer = keras.optimizers.Adam(learning_rate=learning_rate)
+            compile_model(self.model, with_loss_scaling(optimizer, self.dtype_policy))
 
     def _batches(self, x, batch_size, shuffle, name="x_train"):
         """(x, y) batches for ``fit`` from an image array or a dataset of image batches."""
@@ -93,13 +106,13 @@ class ConvAutoencoderBase:
         return saving.write_model_folder(self, folder)
 
     @classmethod
-    def load(cls, folder):
-        """Rebuild the object saved in ``folder`` and load its weights."""
+    def load(cls, folder, distribute=None):
+        """Rebuild the object saved in ``folder`` (under ``distribute``) and load its weights."""
         saved = saving.read_params(folder)
         if saved["class"] != cls.__name__:
             raise ValueError(f"{folder} holds a {saved['class']}, not a {cls.__name__}: "
                              f"load it with {saved['class']}.load(folder).")
-        obj = cls(**saved["params"])
+        obj = cls(**saved["params"], distribute=distribute)
         obj.load_weights(folder)
         return obj
 
@@ -122,7 +135,8 @@ class ConvAutoencoderBase:
             # Keras skips a saved optimizer state (with a mere warning) when the
             # optimizer has no variables yet; build them so training continues
             # with the saved Adam moments.
-            optimizer.build(self.model.trainable_variables)
+            with self.distribute.scope():
+                optimizer.build(self.model.trainable_variables)
         try:
             self.model.load_weights(path)
         except ValueError as error:

@@ -25,6 +25,7 @@ from keras import ops
 
 from my_AE_code.models.inputs import array_batches
 from my_AE_code.models.losses import MEAN, SUM, kl_loss_mean, kl_loss_sum, reco_loss_sum
+from my_AE_code.models.scaling import replicas_in_sync
 
 
 class KLStrategy:
@@ -88,7 +89,8 @@ class LogsAddedKL:
         total = super().compute_loss(x, y, y_pred, sample_weight, training)
         kl = ops.sum(self.losses)
         self.kl_loss_tracker.update_state(kl)
-        self.reco_loss_tracker.update_state(total - kl)
+        # Under tf.distribute Keras divides each replica's total by the replica count.
+        self.reco_loss_tracker.update_state(total * replicas_in_sync() - kl)
         return total
 
 
@@ -245,10 +247,20 @@ class TrainStepVAE(keras.Model):
         return {metric.name: metric.result() for metric in self.metrics}
 
     def train_step(self, data):
+        """One step, scaled as Keras's own ``train_step`` scales it.
+
+        Under tf.distribute the replicas' gradients are summed, so each
+        replica's loss counts 1 / replicas. Under mixed_float16 the optimizer
+        is a LossScaleOptimizer: ``scale_loss`` multiplies the loss by its
+        factor, and ``apply_gradients`` divides the gradients by it again
+        (or skips a step whose gradients overflowed). Other optimizers
+        return the loss unchanged.
+        """
         x = data[0] if isinstance(data, tuple) else data
         with tf.GradientTape() as tape:
             total, reco_loss, kl_loss = self.compute_losses(x, training=True)
-        gradients = tape.gradient(total, self.trainable_weights)
+            scaled = self.optimizer.scale_loss(total / replicas_in_sync())
+        gradients = tape.gradient(scaled, self.trainable_weights)
         self.optimizer.apply_gradients(zip(gradients, self.trainable_weights))
         return self._track(total, reco_loss, kl_loss)
 

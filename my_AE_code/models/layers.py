@@ -6,6 +6,7 @@ from typing import Callable
 
 import keras
 import numpy as np
+import tensorflow as tf
 from keras import layers, ops
 
 from my_AE_code.models.losses import kl_loss_mean
@@ -61,7 +62,9 @@ def _activate(x, act, use_batch_norm, use_dropout, name, seeds):
     """Batch norm (optional), activation, dropout (optional): the tail of every hidden layer."""
     activation = ACTIVATIONS[act]
     if use_batch_norm:
-        x = layers.BatchNormalization(name=f"{name}_bn")(x)
+        # synchronized: under tf.distribute, the statistics of the global batch,
+        # so training does not depend on how many replicas share it.
+        x = layers.BatchNormalization(synchronized=True, name=f"{name}_bn")(x)
     x = activation.make_layer(f"{name}_act")(x)
     if use_dropout:
         x = activation.dropout(DROPOUT_RATE, seed=seeds.next(), name=f"{name}_dropout")(x)
@@ -97,7 +100,10 @@ def decoder_body(z, shape_before_flattening, filters, kernel_sizes, strides, act
     """Dense and Reshape back to the encoder's last feature map, then Conv2DTranspose layers.
 
     The last layer has a sigmoid and no batch norm or dropout: its output is the
-    image, with pixel values in (0, 1) as binary cross-entropy needs.
+    image, with pixel values in (0, 1) as binary cross-entropy needs. It
+    computes in float32 under any dtype policy (as Keras's mixed precision
+    guide advises for output activations): near 1, float16 resolves a pixel
+    only to about 1e-3, and the cross-entropy's log(1 - p) magnifies that.
     """
     seeds = seeds or LayerSeeds()
     initializer = ACTIVATIONS[act].initializer
@@ -109,7 +115,8 @@ def decoder_body(z, shape_before_flattening, filters, kernel_sizes, strides, act
         x = layers.Conv2DTranspose(
             n_filters, kernel, strides=stride, padding="same",
             kernel_initializer=seeds.initializer(initializer if i < last else "glorot_uniform"),
-            activation="sigmoid" if i == last else None, name=f"decoder_conv_t_{i}")(x)
+            activation="sigmoid" if i == last else None,
+            dtype="float32" if i == last else None, name=f"decoder_conv_t_{i}")(x)
         if i < last:
             x = _activate(x, act, use_batch_norm, use_dropout, f"decoder_conv_t_{i}", seeds)
     return x
@@ -146,9 +153,26 @@ class Sampling(layers.Layer):
 
     def call(self, inputs):
         mu, log_var = inputs
-        eps = keras.random.normal(ops.shape(mu), seed=self.seed_generator)
-        eps = ops.clip(eps, -self.EPS_CLIP, self.EPS_CLIP)
+        eps = ops.clip(self._global_batch_eps(mu), -self.EPS_CLIP, self.EPS_CLIP)
         return mu + ops.exp(0.5 * log_var) * eps * ops.cast(self.eps_factor, mu.dtype)
+
+    def _global_batch_eps(self, mu):
+        """eps ~ N(0, 1) for the rows of ``mu``, as if the whole global batch were here.
+
+        Under tf.distribute each replica holds a slice of the global batch and
+        reads the same seed state, so noise drawn per replica would repeat in
+        every slice. Instead each replica draws the global batch's noise and
+        keeps its own rows: the same noise as on one device (when the batch
+        splits evenly), whatever the number of replicas.
+        """
+        replica = tf.distribute.get_replica_context()
+        replicas = replica.num_replicas_in_sync if replica is not None else 1
+        if replicas == 1:
+            return keras.random.normal(ops.shape(mu), seed=self.seed_generator)
+        rows = tf.shape(mu)[0]
+        eps = keras.random.normal((rows * replicas, *mu.shape[1:]), seed=self.seed_generator)
+        start = replica.replica_id_in_sync_group * rows
+        return eps[start:start + rows]
 
     def get_config(self):
         return {**super().get_config(), "seed": self.seed}

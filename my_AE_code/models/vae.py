@@ -34,12 +34,20 @@ class MyVariationalAutoencoder(ConvAutoencoderBase):
     start from the same weights, draw the same sampling and dropout noise and,
     trained on an array, see its images in the same order. None leaves all of
     that to Keras's global seed (``keras.utils.set_random_seed``).
+
+    ``dtype_policy`` (None/"float32", "mixed_float16", "mixed_bfloat16") lets
+    the layers compute in 16 bits; mu, log_var, z, the KL loss and the images
+    stay float32. ``distribute`` builds and trains the model under a
+    tf.distribute strategy (None: the one whose scope is active), with
+    ``batch_size`` the global batch. `my_AE_code.models.scaling` has the
+    details, multi-machine training included.
     """
 
     def __init__(self, input_dim, encoder_conv_filters, encoder_conv_kernel_size,
                  encoder_conv_strides, decoder_conv_t_filters, decoder_conv_t_kernel_size,
                  decoder_conv_t_strides, z_dim, use_batch_norm=False, use_dropout=False, act=0,
-                 solution_type=0, fact=None, enc_dense_units=None, seed=None):
+                 solution_type=0, fact=None, enc_dense_units=None, seed=None, dtype_policy=None,
+                 distribute=None):
         check_vae_loss(solution_type, fact, STRATEGIES)
         if fact is None:
             fact = STRATEGIES[solution_type].default_fact
@@ -51,7 +59,7 @@ class MyVariationalAutoencoder(ConvAutoencoderBase):
             decoder_conv_t_strides=decoder_conv_t_strides, z_dim=z_dim,
             use_batch_norm=use_batch_norm, use_dropout=use_dropout, act=act,
             solution_type=solution_type, fact=float(fact), enc_dense_units=enc_dense_units,
-            seed=seed)
+            seed=seed, dtype_policy=dtype_policy, distribute=distribute)
 
     def _build(self):
         self.strategy = STRATEGIES[self.solution_type](self.fact, self.z_dim)
@@ -66,13 +74,14 @@ class MyVariationalAutoencoder(ConvAutoencoderBase):
             encoder_input, self.encoder_conv_filters, self.encoder_conv_kernel_size,
             self.encoder_conv_strides, self.act, self.use_batch_norm, self.use_dropout,
             self.enc_dense_units, seeds)
+        # From mu and log_var on, float32 under any policy: they feed the KL loss.
         mu = layers.Dense(self.z_dim, kernel_initializer=seeds.initializer("glorot_uniform"),
-                          name="mu")(x)
+                          dtype="float32", name="mu")(x)
         log_var = layers.Dense(self.z_dim, kernel_initializer=seeds.initializer("glorot_uniform"),
-                               name="log_var")(x)
+                               dtype="float32", name="log_var")(x)
         if self.strategy.kl_layer_in_encoder:
-            mu, log_var = KLLossLayer(self.fact, name="kl_loss")([mu, log_var])
-        self._sampling = Sampling(seed=seeds.next(), name="encoder_output")
+            mu, log_var = KLLossLayer(self.fact, dtype="float32", name="kl_loss")([mu, log_var])
+        self._sampling = Sampling(seed=seeds.next(), dtype="float32", name="encoder_output")
         z = self._sampling([mu, log_var])
         return keras.Model(encoder_input, [z, mu, log_var], name="encoder")
 
