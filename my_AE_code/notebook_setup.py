@@ -57,6 +57,70 @@ def setup_notebook(seed: int = 42) -> NotebookSetup:
                          gpus=tuple(gpu.name for gpu in gpus), tf_log=tf_log)
 
 
+def default_precision() -> str:
+    """The dtype policy this machine trains best with: for a notebook's ``MIXED_PRECISION="auto"``.
+
+    "mixed_float16" when every visible GPU has compute capability 7 or more
+    (Volta and later: tensor cores run float16 several times faster than
+    float32), else "float32". On a CPU, mixed_bfloat16 runs too but is no
+    faster on most CPUs, so it is never the default. Call it after
+    `setup_notebook`.
+    """
+    import tensorflow as tf
+
+    gpus = tf.config.list_physical_devices("GPU")
+    capabilities = [tf.config.experimental.get_device_details(gpu).get("compute_capability")
+                    for gpu in gpus]
+    if gpus and all(capability and capability >= (7, 0) for capability in capabilities):
+        return "mixed_float16"
+    return "float32"
+
+
+def default_distribution():
+    """A MirroredStrategy over all GPUs when there are several, else None (one device).
+
+    For a notebook's ``DISTRIBUTE="auto"``; pass the result as the models'
+    ``distribute``. Call it after `setup_notebook` (memory growth must be set
+    before TensorFlow claims the GPUs).
+    """
+    import tensorflow as tf
+
+    if len(tf.config.list_physical_devices("GPU")) > 1:
+        return tf.distribute.MirroredStrategy()
+    return None
+
+
+def scaling_choices(mixed_precision="auto", distribute="auto"):
+    """(dtype_policy, distribute) for the models, from a notebook's two switches.
+
+    ``MIXED_PRECISION``: "auto" (`default_precision`), True (float16 with a
+    GPU, bfloat16 without), False (float32) or a policy's name.
+    ``DISTRIBUTE``: "auto" (`default_distribution`), True (a MirroredStrategy
+    over every GPU, or the CPU without one), False (one device) or a
+    tf.distribute strategy, e.g. MultiWorkerMirroredStrategy for several
+    machines. With a strategy, a notebook's ``batch_size`` is the global batch.
+    """
+    import tensorflow as tf
+
+    if mixed_precision == "auto":
+        policy = default_precision()
+    elif mixed_precision is True:
+        policy = "mixed_float16" if tf.config.list_physical_devices("GPU") else "mixed_bfloat16"
+    elif mixed_precision in (False, None):
+        policy = "float32"
+    else:
+        policy = mixed_precision
+    if distribute == "auto":
+        strategy = default_distribution()
+    elif distribute is True:
+        strategy = tf.distribute.MirroredStrategy()
+    elif distribute in (False, None):
+        strategy = None
+    else:
+        strategy = distribute
+    return policy, strategy
+
+
 def show_key_numbers(**numbers) -> None:
     """Show this run's key numbers as a small table, kept machine-readable in the notebook.
 
