@@ -19,7 +19,9 @@
 # 120 s per epoch, under an hour; a 2-core CPU about 8 minutes per epoch,
 # three hours in all (at the 329 images/s that `benchmarks/strategies.py
 # --celeba` measured for this model). `make run` trains 25 epochs on the
-# stand-in's 1,607 training faces instead.
+# stand-in's 1,607 training faces instead. On a recent GPU, mixed precision
+# (`MIXED_PRECISION`) and several GPUs (`DISTRIBUTE`) shorten this; both
+# switches default to what the machine has (the README's "Scaling up").
 
 # %% tags=["parameters"]
 SEED = 42
@@ -32,9 +34,11 @@ USE_BATCH_NORM = True  # the posts' VAE normalised its conv layers (post XIII: t
 IMAGE_SIZE = 96
 N_STANDIN = 2000       # images in the stand-in, used only where CelebA is missing
 N_WATCHED = 8          # fixed z-points and fixed test faces watched during training
+MIXED_PRECISION = "auto"  # "auto": mixed_float16 on a GPU with tensor cores, else float32
+DISTRIBUTE = "auto"       # "auto": MirroredStrategy over several GPUs, else one device
 
 # %%
-from my_AE_code.notebook_setup import setup_notebook, show_key_numbers
+from my_AE_code.notebook_setup import scaling_choices, setup_notebook, show_key_numbers
 
 setup = setup_notebook(seed=SEED)  # before anything imports TensorFlow
 
@@ -48,6 +52,10 @@ from my_AE_code.celeba.model import NOTEBOOK_10_MODEL
 from my_AE_code.inference import reconstruct
 from my_AE_code.models import MyVariationalAutoencoder
 from my_AE_code.models.checkpoints import training_history
+
+dtype_policy, distribute = scaling_choices(MIXED_PRECISION, DISTRIBUTE)
+print(f"dtype policy {dtype_policy}; "
+      f"{distribute.num_replicas_in_sync if distribute else 1} device(s) share each batch")
 
 source = find_or_make_celeba(setup.data_dir, n_standin=N_STANDIN, seed=SEED)
 prepared = prepare_celeba(source.root / IMAGES_DIR, size=IMAGE_SIZE, verbose=False).out_dir
@@ -68,7 +76,7 @@ vae = MyVariationalAutoencoder(
     decoder_conv_t_filters=[128, 64, 32, 3], decoder_conv_t_kernel_size=[3, 3, 3, 3],
     decoder_conv_t_strides=[2, 2, 2, 2],
     z_dim=Z_DIM, use_batch_norm=USE_BATCH_NORM, act=0, solution_type=3, fact=FACT,
-    seed=SEED,
+    seed=SEED, dtype_policy=dtype_policy, distribute=distribute,
 )
 vae.encoder.summary()
 

@@ -30,9 +30,11 @@ BATCH_SIZE = 128
 IMAGE_SIZE = 96
 N_STANDIN = 2000       # images in the stand-in, used only where CelebA is missing
 FALLBACK_EPOCHS = 24   # training epochs, only if notebook 10's model is missing
+MIXED_PRECISION = "auto"  # "auto": mixed_float16 on a GPU with tensor cores, else float32
+DISTRIBUTE = "auto"       # "auto": MirroredStrategy over several GPUs, else one device
 
 # %%
-from my_AE_code.notebook_setup import setup_notebook, show_key_numbers
+from my_AE_code.notebook_setup import scaling_choices, setup_notebook, show_key_numbers
 
 setup = setup_notebook(seed=SEED)  # before anything imports TensorFlow
 
@@ -54,6 +56,10 @@ from my_AE_code.latent_arithmetic import (
     shrink,
 )
 
+dtype_policy, distribute = scaling_choices(MIXED_PRECISION, DISTRIBUTE)
+print(f"dtype policy {dtype_policy}; "
+      f"{distribute.num_replicas_in_sync if distribute else 1} device(s) share each batch")
+
 source = find_or_make_celeba(setup.data_dir, n_standin=N_STANDIN, seed=SEED)
 prepared = prepare_celeba(source.root / IMAGES_DIR, size=IMAGE_SIZE, verbose=False).out_dir
 data = celeba_datasets(prepared, BATCH_SIZE, shuffle=False)
@@ -62,7 +68,7 @@ print(f"{'the generated STAND-IN' if source.is_standin else 'CelebA'}: "
 
 # %%
 vae = load_or_train(setup.results_dir, celeba_datasets(prepared, BATCH_SIZE, seed=SEED).train,
-                    epochs=FALLBACK_EPOCHS, seed=SEED)
+                    epochs=FALLBACK_EPOCHS, seed=SEED, dtype_policy=dtype_policy, distribute=distribute)
 Z_DIM = vae.z_dim
 
 # %% [markdown]

@@ -31,9 +31,11 @@ EPOCHS = 10
 IMAGE_SIZE = 96
 N_STANDIN = 2000       # images in the stand-in, used only where CelebA is missing
 MEMORY_STEPS = 3       # batches trained in a fresh process to measure peak memory
+MIXED_PRECISION = "auto"  # "auto": mixed_float16 on a GPU with tensor cores, else float32
+DISTRIBUTE = "auto"       # "auto": MirroredStrategy over several GPUs, else one device
 
 # %%
-from my_AE_code.notebook_setup import setup_notebook, show_key_numbers
+from my_AE_code.notebook_setup import scaling_choices, setup_notebook, show_key_numbers
 
 setup = setup_notebook(seed=SEED)  # before anything imports TensorFlow
 
@@ -46,6 +48,10 @@ from my_AE_code.celeba import celeba_datasets, find_or_make_celeba, prepare_cele
 from my_AE_code.celeba.files import IMAGES_DIR
 from my_AE_code.models import MyVariationalAutoencoder
 from my_AE_code.timing import compare, interleaved_seconds
+
+dtype_policy, distribute = scaling_choices(MIXED_PRECISION, DISTRIBUTE)
+print(f"dtype policy {dtype_policy}; "
+      f"{distribute.num_replicas_in_sync if distribute else 1} device(s) share each batch")
 
 CELEBA_CONV = dict(
     input_dim=(IMAGE_SIZE, IMAGE_SIZE, 3),
@@ -114,9 +120,10 @@ plt.show()
 
 # %%
 setup_notebook(seed=SEED)
-big = MyVariationalAutoencoder(**CELEBA_CONV, z_dim=Z_DIM, solution_type=3, fact=FACT, seed=SEED)
+big = MyVariationalAutoencoder(**CELEBA_CONV, z_dim=Z_DIM, solution_type=3, fact=FACT, seed=SEED,
+                               dtype_policy=dtype_policy, distribute=distribute)
 small = MyVariationalAutoencoder(**CELEBA_CONV, z_dim=Z_DIM, enc_dense_units=DENSE_UNITS,
-                                 solution_type=3, fact=FACT, seed=SEED)
+                                 solution_type=3, fact=FACT, seed=SEED, dtype_policy=dtype_policy, distribute=distribute)
 models = {"without": big, f"with {DENSE_UNITS} units": small}
 for name, vae in models.items():
     n = trainable(vae.model)

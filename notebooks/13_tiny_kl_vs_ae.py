@@ -40,9 +40,11 @@ CLUSTER_COUNTS = tuple(range(2, 81, 2))  # MiniBatchKMeans from 2 to 80 clusters
 N_TSNE = 20000         # points in each t-SNE map (post: 20,000 to 140,000)
 IMAGE_SIZE = 96
 N_STANDIN = 2000       # images in the stand-in, used only where CelebA is missing
+MIXED_PRECISION = "auto"  # "auto": mixed_float16 on a GPU with tensor cores, else float32
+DISTRIBUTE = "auto"       # "auto": MirroredStrategy over several GPUs, else one device
 
 # %%
-from my_AE_code.notebook_setup import setup_notebook, show_key_numbers
+from my_AE_code.notebook_setup import scaling_choices, setup_notebook, show_key_numbers
 
 setup = setup_notebook(seed=SEED)  # before anything imports TensorFlow
 
@@ -61,6 +63,10 @@ from my_AE_code.models import MyAutoencoder, MyVariationalAutoencoder
 from my_AE_code.models.layers import Sampling
 from my_AE_code.models.layouts import CELEBA_LAYOUT
 
+dtype_policy, distribute = scaling_choices(MIXED_PRECISION, DISTRIBUTE)
+print(f"dtype policy {dtype_policy}; "
+      f"{distribute.num_replicas_in_sync if distribute else 1} device(s) share each batch")
+
 # The conv layers of notebook 10's VAE (post X): 32, 64, 128 and 256 filters.
 CELEBA_CONV = {**CELEBA_LAYOUT, "input_dim": (IMAGE_SIZE, IMAGE_SIZE, 3), "z_dim": Z_DIM}
 source = find_or_make_celeba(setup.data_dir, n_standin=N_STANDIN, seed=SEED)
@@ -77,7 +83,7 @@ print(f"{'the generated STAND-IN' if source.is_standin else 'CelebA'}: "
 # %%
 histories = {}
 setup_notebook(seed=SEED)
-ae = MyAutoencoder(**CELEBA_CONV, seed=SEED)
+ae = MyAutoencoder(**CELEBA_CONV, seed=SEED, dtype_policy=dtype_policy, distribute=distribute)
 ae.compile_myAE(LEARNING_RATE)
 print("AE")
 logs = ae.train_myAE(data.train, batch_size=None, epochs=EPOCHS, verbose=0,
@@ -87,7 +93,7 @@ histories["AE"] = {"loss": [value * N_PIXELS for value in logs["loss"]]}
 
 setup_notebook(seed=SEED)
 tiny = MyVariationalAutoencoder(**CELEBA_CONV, use_batch_norm=USE_BATCH_NORM, solution_type=3,
-                                fact=FACT_TINY, seed=SEED)
+                                fact=FACT_TINY, seed=SEED, dtype_policy=dtype_policy, distribute=distribute)
 tiny.compile_myVAE(LEARNING_RATE)
 print(f"VAE, fact {FACT_TINY}")
 histories["tiny-KL VAE"] = tiny.train_myVAE(
@@ -95,7 +101,8 @@ histories["tiny-KL VAE"] = tiny.train_myVAE(
     callbacks=[LossPrinter(every_n_epochs=max(1, EPOCHS // 4))]).history
 
 print("normal VAE (fact 5)")
-vae = load_or_train(setup.results_dir, data.train, epochs=EPOCHS, seed=SEED, verbose=0)
+vae = load_or_train(setup.results_dir, data.train, epochs=EPOCHS, seed=SEED, verbose=0,
+                    dtype_policy=dtype_policy, distribute=distribute)
 models = {"AE": ae, "tiny-KL VAE": tiny, "normal VAE": vae}
 
 # %% [markdown]
