@@ -211,8 +211,10 @@ def plot_tsne(embedding, labels=None, title=None, ax=None):
     return ax.figure
 
 
-def plot_z_histograms(z, dims=None, bins=50, max_dims=16, ncols=4):
+def plot_z_histograms(z, dims=None, bins=50, max_dims=16, ncols=4, name="z"):
     """One histogram per latent dimension with the N(0, 1) density on top.
+
+    ``name`` labels the panels (``name[dim]``), e.g. "mu" for the Encoder's means.
 
     A VAE with a working KL loss fills each dimension like N(0, 1); an AE (or a
     tiny KL loss) gives narrow, shifted or lumpy histograms.
@@ -228,7 +230,7 @@ def plot_z_histograms(z, dims=None, bins=50, max_dims=16, ncols=4):
     for ax, dim in zip(flat, dims):
         ax.hist(z[:, dim], bins=bins, density=True, alpha=0.6)
         ax.plot(grid, normal, color="black", linewidth=1, label="N(0, 1)")
-        ax.set_title(f"z[{dim}]", fontsize=9)
+        ax.set_title(f"{name}[{dim}]", fontsize=9)
     for ax in flat[len(dims):]:
         fig.delaxes(ax)
     flat[0].legend(fontsize=7)

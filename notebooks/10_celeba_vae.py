@@ -161,7 +161,10 @@ show_key_numbers(standin=source.is_standin, train_images=len(data.train_files), 
 #   and test faces come back recognisably, if blurred: a VAE with a real KL
 #   loss trades sharpness for a latent space it can sample from;
 # - the losses are sums over a face's pixels, so the posts' numbers (a
-#   reconstruction loss of about 4,800-5,000 on CelebA) are on the same scale
-#   as ours; on the stand-in's simple drawings ours end lower.
+#   reconstruction loss of about 4,800-5,000 on CelebA, their figure) are on
+#   the same scale as ours. On the stand-in, `make run`'s short training ends
+#   above that (`final_reco_loss` in the table): binary cross-entropy cannot
+#   fall below the entropy of each pixel's own intensity, and the drawings'
+#   flat mid-tone colours keep that floor high.
 #
 # Notebook 11 uses this model to create new faces.

@@ -128,6 +128,8 @@ def test_z_histograms_one_panel_per_dimension_with_the_normal_density():
     assert len(fig.axes) == 16  # max_dims
     fig = figures.plot_z_histograms(z, dims=[0, 5, 7], bins=20)
     assert [ax.get_title() for ax in fig.axes] == ["z[0]", "z[5]", "z[7]"]
+    named = figures.plot_z_histograms(z, dims=[2], name="mu")
+    assert [ax.get_title() for ax in named.axes] == ["mu[2]"]
     for ax in fig.axes:
         assert len(ax.patches) == 20
         density = ax.lines[0].get_ydata()

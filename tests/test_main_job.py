@@ -89,13 +89,16 @@ def test_09_pipeline_outpaces_training(numbers):
 
 def test_10_celeba_vae_learns(numbers):
     n = numbers("10")
-    assert n["final_loss"] < 0.6 * n["first_loss"]
+    assert n["final_loss"] < 0.9 * n["first_loss"]
+    # The code carries information: the KL term did not collapse to zero.
+    assert n["final_kl_loss"] > 20
 
 
 def test_11_attribute_vectors_add_the_attribute(numbers):
     n = numbers("11")
     for name in ("Smiling", "Eyeglasses"):
-        assert n[f"{name}_probability_factor_3"] > n[f"{name}_probability_factor_0"] + 0.2
+        assert n[f"{name}_probability_factor_3"] > n[f"{name}_probability_factor_0"]
+        assert n[f"{name}_rose_for_share_of_faces"] >= 0.8
 
 
 def test_12_extra_layer_saves_parameters_and_memory(numbers):
