@@ -81,7 +81,7 @@ def budget_parameters(path, budget, budget_file=BUDGET_FILE):
 
 
 def run_notebook(path, out_dir=None, budget="main", timeout=1200, log_dir=None):
-    """Execute one notebook in a new kernel with the values of ``budget``; return a `NotebookRun`."""
+    """Execute one notebook in a new kernel with the values of ``budget``; a `NotebookRun`."""
     path = Path(path)
     out_dir = Path(out_dir) if out_dir else results_dir() / "notebooks"
     log_dir = Path(log_dir) if log_dir else out_dir.parent / "logs"

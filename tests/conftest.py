@@ -15,7 +15,8 @@ def make_blob_images(n, seed=0):
     yy, xx = np.mgrid[0:28, 0:28]
     centres = rng.uniform(7, 21, size=(n, 2))
     radii = rng.uniform(3, 6, size=n)
-    dist2 = (yy[None] - centres[:, 0, None, None]) ** 2 + (xx[None] - centres[:, 1, None, None]) ** 2
+    dist2 = ((yy[None] - centres[:, 0, None, None]) ** 2
+             + (xx[None] - centres[:, 1, None, None]) ** 2)
     images = np.exp(-dist2 / (2 * radii[:, None, None] ** 2))
     return images[..., None].astype("float32")
 

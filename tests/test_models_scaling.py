@@ -25,8 +25,7 @@ SMALL_LAYOUT = {**MNIST_LAYOUT, "encoder_conv_filters": [8, 16],
                 "encoder_conv_kernel_size": [3, 3], "encoder_conv_strides": [2, 2],
                 "decoder_conv_t_filters": [8, 1], "decoder_conv_t_kernel_size": [3, 3],
                 "decoder_conv_t_strides": [2, 2]}
-from my_AE_code.notebook_setup import (default_distribution, default_precision,
-                                       scaling_choices)
+from my_AE_code.notebook_setup import default_distribution, default_precision, scaling_choices
 
 ROOT = Path(__file__).resolve().parents[1]
 #: Fast enough for the small layout's loss to fall clearly in 3 epochs.

@@ -23,7 +23,8 @@ class MyAutoencoder(ConvAutoencoderBase):
         super().__init__(
             input_dim=input_dim, encoder_conv_filters=encoder_conv_filters,
             encoder_conv_kernel_size=encoder_conv_kernel_size,
-            encoder_conv_strides=encoder_conv_strides, decoder_conv_t_filters=decoder_conv_t_filters,
+            encoder_conv_strides=encoder_conv_strides,
+            decoder_conv_t_filters=decoder_conv_t_filters,
             decoder_conv_t_kernel_size=decoder_conv_t_kernel_size,
             decoder_conv_t_strides=decoder_conv_t_strides, z_dim=z_dim,
             use_batch_norm=use_batch_norm, use_dropout=use_dropout, act=act,

@@ -15,8 +15,12 @@ from my_AE_code.models.checks import (
     naming_damaged_images,
 )
 from my_AE_code.models.inputs import training_batches
-from my_AE_code.models.scaling import (building_scope, check_distribute, check_dtype_policy,
-                                       with_loss_scaling)
+from my_AE_code.models.scaling import (
+    building_scope,
+    check_distribute,
+    check_dtype_policy,
+    with_loss_scaling,
+)
 
 #: The constructor parameters the AE and the VAE share; `check_architecture` validates them.
 ARCHITECTURE = ("input_dim", "encoder_conv_filters", "encoder_conv_kernel_size",

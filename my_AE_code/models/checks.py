@@ -32,14 +32,16 @@ def _check_positive_int(name, value):
 def _check_conv_lists(prefix, names, lists):
     for name, values in zip(names, lists):
         if not isinstance(values, (list, tuple)) or not values:
-            raise TypeError(f"{name} must be a non-empty list (one entry per layer), got {values!r}.")
+            raise TypeError(f"{name} must be a non-empty list (one entry per layer), "
+                            f"got {values!r}.")
         for value in values:
             _check_positive_int(f"every entry of {name}", value)
     lengths = [len(values) for values in lists]
     if len(set(lengths)) > 1:
         listing = ", ".join(f"{name} has {n}" for name, n in zip(names, lengths))
         raise ValueError(f"The {prefix} lists must have the same length, one entry per layer, "
-                         f"but {listing}. Give every layer a filter count, a kernel size and a stride.")
+                         f"but {listing}. Give every layer a filter count, a kernel size "
+                         "and a stride.")
 
 
 def _check_switch(name, value):
@@ -77,7 +79,8 @@ def check_architecture(input_dim, encoder_conv_filters, encoder_conv_kernel_size
     decoded = (height * upscale, width * upscale, decoder_conv_t_filters[-1])
     if decoded != tuple(input_dim):
         raise ValueError(
-            f"The decoder would make images of shape {decoded}, but input_dim is {tuple(input_dim)}. "
+            f"The decoder would make images of shape {decoded}, but input_dim is "
+            f"{tuple(input_dim)}. "
             f"The product of decoder_conv_t_strides must undo encoder_conv_strides, and the last "
             f"entry of decoder_conv_t_filters must equal the number of channels ({input_dim[2]}).")
 
@@ -100,7 +103,8 @@ def check_vae_loss(solution_type, fact, strategies):
 def check_images(x, input_dim, name="x_train"):
     """Shape, type, range and NaN checks for training data given as an array."""
     if not hasattr(x, "shape") or not hasattr(x, "dtype"):
-        raise TypeError(f"{name} must be a numpy array or a tf.data.Dataset, got {type(x).__name__}.")
+        raise TypeError(f"{name} must be a numpy array or a tf.data.Dataset, "
+                        f"got {type(x).__name__}.")
     x = np.asarray(x)
     if tuple(x.shape[1:]) != tuple(input_dim):
         hint = ""

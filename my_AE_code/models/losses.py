@@ -17,7 +17,8 @@ Keras's ``binary_crossentropy`` reduces the last axis.
 *Sum convention* (posts VIII-XIV, ``solution_type`` 3)::
 
     reco = mean over batch of (sum over the image's pixels of BCE(x, x_reco))
-    kl   = fact * mean over batch of (-0.5 * sum over latent dims of (1 + log_var - mu^2 - exp(log_var)))
+    kl   = fact * mean over batch of
+           (-0.5 * sum over latent dims of (1 + log_var - mu^2 - exp(log_var)))
 
   This is the textbook ELBO when ``fact`` is 1 (for one channel). The CelebA
   posts use ``fact`` about 5, and 1e-5 for a "tiny KL" VAE (post XIII). Post
