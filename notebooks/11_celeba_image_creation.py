@@ -68,7 +68,8 @@ print(f"{'the generated STAND-IN' if source.is_standin else 'CelebA'}: "
 
 # %%
 vae = load_or_train(setup.results_dir, celeba_datasets(prepared, BATCH_SIZE, seed=SEED).train,
-                    epochs=FALLBACK_EPOCHS, seed=SEED, dtype_policy=dtype_policy, distribute=distribute)
+                    epochs=FALLBACK_EPOCHS, seed=SEED, dtype_policy=dtype_policy,
+                    distribute=distribute)
 Z_DIM = vae.z_dim
 
 # %% [markdown]

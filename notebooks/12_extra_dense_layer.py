@@ -123,8 +123,9 @@ setup_notebook(seed=SEED)
 big = MyVariationalAutoencoder(**CELEBA_CONV, z_dim=Z_DIM, solution_type=3, fact=FACT, seed=SEED,
                                dtype_policy=dtype_policy, distribute=distribute)
 small = MyVariationalAutoencoder(**CELEBA_CONV, z_dim=Z_DIM, enc_dense_units=DENSE_UNITS,
-                                 solution_type=3, fact=FACT, seed=SEED, dtype_policy=dtype_policy, distribute=distribute)
-models = {"without": big, f"with {DENSE_UNITS} units": small}
+                                 solution_type=3, fact=FACT, seed=SEED,
+                                 dtype_policy=dtype_policy, distribute=distribute)
+models = {"no extra layer": big, f"extra layer of {DENSE_UNITS}": small}
 for name, vae in models.items():
     n = trainable(vae.model)
     print(f"{name:16s} {n:>10,} parameters: weights {n * 4 / 2**20:5.1f} MiB, with Adam's "

@@ -93,7 +93,8 @@ histories["AE"] = {"loss": [value * N_PIXELS for value in logs["loss"]]}
 
 setup_notebook(seed=SEED)
 tiny = MyVariationalAutoencoder(**CELEBA_CONV, use_batch_norm=USE_BATCH_NORM, solution_type=3,
-                                fact=FACT_TINY, seed=SEED, dtype_policy=dtype_policy, distribute=distribute)
+                                fact=FACT_TINY, seed=SEED, dtype_policy=dtype_policy,
+                                distribute=distribute)
 tiny.compile_myVAE(LEARNING_RATE)
 print(f"VAE, fact {FACT_TINY}")
 histories["tiny-KL VAE"] = tiny.train_myVAE(

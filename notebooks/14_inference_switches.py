@@ -48,7 +48,8 @@ source = find_or_make_celeba(setup.data_dir, n_standin=N_STANDIN, seed=SEED)
 prepared = prepare_celeba(source.root / IMAGES_DIR, size=IMAGE_SIZE, verbose=False).out_dir
 data = celeba_datasets(prepared, BATCH_SIZE, shuffle=False)
 vae = load_or_train(setup.results_dir, celeba_datasets(prepared, BATCH_SIZE, seed=SEED).train,
-                    epochs=FALLBACK_EPOCHS, seed=SEED, dtype_policy=dtype_policy, distribute=distribute)
+                    epochs=FALLBACK_EPOCHS, seed=SEED, dtype_policy=dtype_policy,
+                    distribute=distribute)
 
 # %% [markdown]
 # As in the post, we watch the test image whose `log_var` has the largest
