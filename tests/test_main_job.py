@@ -113,7 +113,7 @@ def test_13_tiny_kl_vae_sides_with_the_ae(numbers):
     assert n["loss_ae"] < n["loss_vae"] and n["loss_tiny"] < n["loss_vae"]
     assert abs(n["radius_peak_tiny"] - n["radius_peak_ae"]) < \
         abs(n["radius_peak_tiny"] - n["radius_peak_vae"])
-    assert n["mean_log_var_tiny"] < n["mean_log_var_vae"] - 2
+    assert n["mean_log_var_tiny"] < n["mean_log_var_vae"] - 1
 
 
 def test_14_only_the_cached_python_number_fails_to_switch(numbers):
@@ -121,7 +121,7 @@ def test_14_only_the_cached_python_number_fails_to_switch(numbers):
     assert not n["experiment_1_z_equals_mu_after_switch"]
     assert n["experiment_2_z_equals_mu"] and n["experiment_3_z_equals_mu"]
     assert n["experiment_4_z_equals_mu"]
-    assert n["variable_switch_off_spread"] == 0 < n["variable_switch_on_spread"]
+    assert n["variable_switch_off_range"] == 0 < n["variable_switch_on_range"]
 
 
 def test_15_strategies_score_alike_and_fact_trades_rate_for_distortion(numbers):
