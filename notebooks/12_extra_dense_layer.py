@@ -80,8 +80,9 @@ for z_dim, units in POSTS_COUNTS:
     probe = MyVariationalAutoencoder(**CELEBA_CONV, z_dim=z_dim, enc_dense_units=units,
                                      solution_type=3)
     counts[z_dim, units] = trainable(probe.encoder)
+    same = counts[z_dim, units] == POSTS_COUNTS[z_dim, units]
     print(f"z_dim {z_dim}, extra layer {units or '-':>4}: {counts[z_dim, units]:>10,} "
-          f"(post: {POSTS_COUNTS[z_dim, units]:,}) {'same' if counts[z_dim, units] == POSTS_COUNTS[z_dim, units] else 'DIFFERENT'}")
+          f"(post: {POSTS_COUNTS[z_dim, units]:,}) {'same' if same else 'DIFFERENT'}")
 
 # %% [markdown]
 # Where they come from, for `z_dim` = 256: the four convolutions, then the
