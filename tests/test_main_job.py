@@ -132,6 +132,8 @@ def test_15_strategies_score_alike_and_fact_trades_rate_for_distortion(numbers):
     assert n["elbo_spread"] < 0.05 * abs(n["elbo_type_3"])
     rates, distortions = n["sweep_rates"], n["sweep_distortions"]
     assert n["sweep_facts"] == sorted(n["sweep_facts"])
-    assert rates[0] > 2 * rates[-1]  # dearer code, fewer nats of it ...
-    assert distortions[-1] > distortions[0]  # ... and worse reconstructions
+    assert all(a > b for a, b in zip(rates, rates[1:]))  # dearer code, fewer nats of it ...
+    best = distortions.index(min(distortions))
+    assert 0 < best < len(distortions) - 1
+    assert distortions[-1] > min(distortions) + 10  # ... and, past the best, worse images
     assert n["ae_distortion"] < distortions[-1]
