@@ -59,8 +59,8 @@ def assigned_names(source):
             [node.target] if isinstance(node, (ast.AnnAssign, ast.AugAssign)) else [])
         for target in targets:
             for name in ast.walk(target):
-                if isinstance(name, ast.Name):
-                    names.add(name.id)
+                if isinstance(name, ast.Name) and isinstance(name.ctx, ast.Store):
+                    names.add(name.id)  # not the ``K`` of ``table[K] = ...``
     return names
 
 
