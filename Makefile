@@ -45,10 +45,13 @@ bench: $(STAMP)
 	$(BIN)/python -m benchmarks.celeba_input
 
 # Mutants of my_AE_code/models/ against its fast unit tests ([tool.mutmut] in pyproject.toml).
+# All of models/ is about 2,200 mutants: hours on two cores. Try one part with, e.g.,
+#   make mutate MUTANTS='my_AE_code.models.losses*'
 # Results are cached in mutants/: a second run only tries what changed or was not tried.
+MUTANTS ?=
 mutate: $(STAMP)
 	$(BIN)/python -m pip install --quiet -e ".[dev]"
-	$(BIN)/mutmut run --max-children 2
+	$(BIN)/mutmut run --max-children 2 $(MUTANTS)
 	$(BIN)/mutmut results
 
 clean:

@@ -42,14 +42,19 @@ def test_the_autoencoder_evaluates_its_validation_data_too():
     assert history["val_loss"] == pytest.approx([loss], rel=1e-5)
 
 
-@pytest.mark.parametrize("dataset, shape", [
-    (tf.data.Dataset.from_tensor_slices(images(8, seed=0)), (8, 2)),  # not batched
-    (tf.data.Dataset.from_tensor_slices(np.zeros((8, 8, 6, 2), "float32")).batch(4), (8, 6, 2)),
-    (tf.data.Dataset.from_tensor_slices(np.zeros((8, 8, 8, 3), "float32")).batch(4), (8, 8, 3)),
-    (tf.data.Dataset.from_tensor_slices((np.zeros((8, 8, 8), "float32"), np.arange(8))).batch(4),
-     (8, 8)),
+# The datasets are built inside the test, not at collection: TensorFlow started while
+# pytest collects would be inherited, half-alive, by forked workers (make mutate).
+@pytest.mark.parametrize("make_dataset, shape", [
+    (lambda: tf.data.Dataset.from_tensor_slices(images(8, seed=0)), (8, 2)),  # not batched
+    (lambda: tf.data.Dataset.from_tensor_slices(np.zeros((8, 8, 6, 2), "float32")).batch(4),
+     (8, 6, 2)),
+    (lambda: tf.data.Dataset.from_tensor_slices(np.zeros((8, 8, 8, 3), "float32")).batch(4),
+     (8, 8, 3)),
+    (lambda: tf.data.Dataset.from_tensor_slices(
+        (np.zeros((8, 8, 8), "float32"), np.arange(8))).batch(4), (8, 8)),
 ], ids=["unbatched", "width", "channels", "tuple-without-channels"])
-def test_a_dataset_of_the_wrong_image_shape_is_refused(dataset, shape):
+def test_a_dataset_of_the_wrong_image_shape_is_refused(make_dataset, shape):
+    dataset = make_dataset()
     vae = MyVariationalAutoencoder(**TINY_LAYOUT)
     vae.compile_myVAE()
     with pytest.raises(ValueError, match=re.escape(f"shape {shape}, but the model was built for "

@@ -144,7 +144,7 @@ class Sampling(layers.Layer):
 
     EPS_CLIP = 5.0
 
-    def __init__(self, seed=None, **kwargs):
+    def __init__(self, seed=None, **kwargs):  # pragma: no mutate block
         super().__init__(**kwargs)
         self.seed = seed
         self.seed_generator = keras.random.SeedGenerator(seed)
@@ -185,7 +185,7 @@ class KLLossLayer(layers.Layer):
     ``self.add_loss``, which Keras adds to the compiled reconstruction loss.
     """
 
-    def __init__(self, fact, **kwargs):
+    def __init__(self, fact, **kwargs):  # pragma: no mutate block
         super().__init__(**kwargs)
         self.fact = fact
 
