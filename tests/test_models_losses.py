@@ -65,6 +65,13 @@ def test_strategy_0_layer_adds_the_mean_convention_kl():
     assert float(layer.losses[0]) == pytest.approx(-2e-3 * BRACKET.mean(), rel=1e-5)
 
 
+def test_the_kl_layer_rebuilt_from_its_config_adds_the_same_loss():
+    copy = KLLossLayer.from_config(KLLossLayer(fact=2e-3, name="kl").get_config())
+    copy([MU, LOG_VAR])
+    assert copy.name == "kl"
+    assert float(copy.losses[0]) == pytest.approx(-2e-3 * BRACKET.mean(), rel=1e-5)
+
+
 def test_strategy_1_parts_add_up_to_the_mean_convention_kl():
     dummy = np.zeros_like(MU)
     parts = mu_loss_fn(1e-3)(dummy, MU) + log_var_loss_fn(1e-3)(dummy, LOG_VAR)

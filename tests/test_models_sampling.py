@@ -3,12 +3,14 @@
 z = mu + exp(log_var / 2) * eps, eps ~ N(0, 1) clipped to [-5, 5]: so z - mu has
 the standard deviation exp(log_var / 2) and never leaves 5 of them; with the
 switch off z is mu. The Encoder returns [z, mu, log_var], each of which is
-checked against what its Dense layers compute from the features.
+checked against what its Dense layers compute from the features. Under
+tf.distribute each replica draws its own rows of the global batch's noise.
 """
 
 import keras
 import numpy as np
 import pytest
+import tensorflow as tf
 from keras import ops
 
 from my_AE_code.models import MyVariationalAutoencoder
@@ -53,6 +55,41 @@ def test_the_draws_are_independent_of_each_other():
     correlation = np.corrcoef(deviations, rowvar=False)
     np.testing.assert_allclose(correlation, np.eye(3), atol=0.03)
     assert np.abs(np.corrcoef(deviations[:-1, 0], deviations[1:, 0])[0, 1]) < 0.03
+
+
+def test_a_sampling_layer_rebuilt_from_its_config_draws_the_same_noise():
+    copy = Sampling.from_config(Sampling(seed=8).get_config())
+    np.testing.assert_array_equal(draws(copy, 10), draws(Sampling(seed=8), 10))
+
+
+class ReplicaOfTwo:
+    """Stands in for replica ``index`` of a two-replica tf.distribute strategy."""
+
+    num_replicas_in_sync = 2
+
+    def __init__(self, index):
+        self.replica_id_in_sync_group = index
+
+
+def test_each_replica_draws_its_own_rows_of_the_global_batch_noise(monkeypatch):
+    """Two replicas with 4 rows each get the noise one device draws for all 8 rows."""
+    zeros = np.zeros((8, 3), "float32")
+    one_device = ops.convert_to_numpy(Sampling(seed=6)([zeros, zeros]))
+    per_replica = []
+    for index in (0, 1):
+        monkeypatch.setattr(tf.distribute, "get_replica_context", lambda i=index: ReplicaOfTwo(i))
+        per_replica.append(ops.convert_to_numpy(Sampling(seed=6)([zeros[:4], zeros[:4]])))
+    np.testing.assert_array_equal(np.concatenate(per_replica), one_device)
+    assert not np.array_equal(per_replica[0], per_replica[1])
+
+
+def test_in_a_strategy_scope_outside_any_replica_it_draws_as_on_one_device():
+    zeros = np.zeros((8, 3), "float32")
+    one_device = ops.convert_to_numpy(Sampling(seed=6)([zeros, zeros]))
+    with tf.distribute.OneDeviceStrategy("/cpu:0").scope():
+        assert tf.distribute.get_replica_context() is None  # the cross-replica context
+        in_scope = ops.convert_to_numpy(Sampling(seed=6)([zeros, zeros]))
+    np.testing.assert_array_equal(in_scope, one_device)
 
 
 def test_with_the_switch_off_z_is_mu():
