@@ -88,3 +88,16 @@ def test_labels_in_a_dataset_are_ignored(solution_type):
 @pytest.mark.parametrize("solution_type", sorted(STRATEGIES))
 def test_the_keras_model_is_named_vae_as_in_the_posts_summaries(solution_type):
     assert MyVariationalAutoencoder(**TINY_LAYOUT, solution_type=solution_type).model.name == "vae"
+
+
+def test_strategy_3_ignores_targets_given_to_keras_fit_and_evaluate():
+    """Readers of Keras examples call ``model.fit(x, y)``: the VAE reconstructs x, not y."""
+    x, labels = images(16), np.arange(16, dtype="float32")
+    results = []
+    for y in (None, labels):
+        vae = MyVariationalAutoencoder(**TINY_LAYOUT, solution_type=3, seed=0)
+        vae.set_enc_to_predict()
+        vae.compile_myVAE(learning_rate=1e-3)
+        fitted = vae.model.fit(x, y, batch_size=8, epochs=1, shuffle=False, verbose=0)
+        results.append((fitted.history["loss"], vae.model.evaluate(x, y, batch_size=8, verbose=0)))
+    assert results[0] == results[1]
