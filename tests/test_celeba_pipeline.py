@@ -1,5 +1,6 @@
 """The tf.data pipeline over prepared CelebA images: batches, split, attributes."""
 
+import os
 import shutil
 import warnings
 
@@ -195,3 +196,30 @@ def test_end_to_end_on_the_standin_the_smiling_direction_finds_smiles(tmp_path):
     other_mean = train_mouths[~train_smiling].mean(0)
     scores = (test_mouths - (smile_mean + other_mean) / 2) @ (smile_mean - other_mean)
     assert ((scores > 0) == test_smiling).mean() >= 0.8
+
+
+def test_a_file_name_that_is_not_utf8_is_prepared_and_streamed(tmp_path):
+    """Issue 21: b"\\xff.jpg" was prepared, then celeba_datasets failed naming no file.
+
+    Python holds such a name as a str with a surrogate (surrogateescape); the
+    pipeline hands tf.data the bytes the file system knows it by.
+    """
+    from my_AE_code.celeba import prepare_celeba
+
+    source = tmp_path / "img_align_celeba"
+    source.mkdir()
+    odd = os.fsdecode(b"\xff.jpg")
+    names = ["000001.jpg", "000002.jpg", "000003.jpg", odd]
+    for index, name in enumerate(names):
+        try:
+            Image.new("RGB", (40, 48), _index_colour(index)).save(source / name, format="JPEG")
+        except (OSError, UnicodeEncodeError):
+            pytest.skip("this file system refuses names that are not UTF-8")
+
+    report = prepare_celeba(source, workers=1, verbose=False)
+    assert report.failed == [] and report.converted == 4
+    data = celeba_datasets(report.out_dir, batch_size=8, shuffle=False)
+
+    assert odd in data.train_files + data.test_files
+    streamed = [image for batch in data.train.concatenate(data.test) for image in batch.numpy()]
+    assert sorted(_index_of(image) for image in streamed) == [0, 1, 2, 3]

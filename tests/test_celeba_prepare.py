@@ -2,6 +2,7 @@
 
 import io
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -163,15 +164,109 @@ def test_ctrl_c_during_a_parallel_run_stops_cleanly_and_resumes(tmp_path, monkey
     assert sorted(os.listdir(out)) == sorted(os.listdir(source))
 
 
+STALE_TEMP = ".celeba-prepare-0123456789abcdef.000003.jpg.part"  # as a killed run leaves it
+
+
 def test_stale_temporary_file_of_a_killed_run_is_replaced(source, tmp_path):
     out = tmp_path / "out"
     out.mkdir()
-    (out / "000003.jpg.part").write_bytes(b"\xff\xd8 half an image")
+    (out / STALE_TEMP).write_bytes(b"\xff\xd8 half an image")
 
     report = prepare_celeba(source, out, workers=1, verbose=False)
 
     assert report.stale_removed == 1
+    assert "removed 1 half-written temporary files" in report.summary()
     _assert_complete_valid_set(out)
+
+
+def test_only_this_modules_own_temporary_files_are_removed(source, tmp_path):
+    """Issue 21: a user's *.part files, a folder and a link named like a temp file stay."""
+    out, outside = tmp_path / "out", tmp_path / "outside.txt"
+    out.mkdir()
+    outside.write_text("not the preparation's")
+    (out / STALE_TEMP).write_bytes(b"\xff\xd8 half an image")
+    (out / "notes.part").write_text("a user's download in progress")
+    (out / "000001.jpg.part").write_text("named as the old code named its temp files")
+    (out / "x.part").mkdir()  # a folder stopped the old code with IsADirectoryError
+    (out / ".celeba-prepare-fedcba9876543210.part").mkdir()
+    (out / ".celeba-prepare-00000000000000aa.part").symlink_to(outside)
+
+    report = prepare_celeba(source, out, workers=1, verbose=False)
+
+    assert report.stale_removed == 1
+    assert report.converted == N_PLAIN + len(READABLE_ODD)
+    assert not (out / STALE_TEMP).exists()
+    assert (out / "notes.part").read_text() == "a user's download in progress"
+    assert (out / "000001.jpg.part").is_file()
+    assert (out / "x.part").is_dir() and (out / ".celeba-prepare-fedcba9876543210.part").is_dir()
+    assert (out / ".celeba-prepare-00000000000000aa.part").is_symlink()
+    assert outside.read_text() == "not the preparation's"
+
+
+def test_a_planted_link_at_the_temporary_name_is_never_written_through(tmp_path, monkeypatch):
+    """Issue 21: the temporary file is created exclusively (O_EXCL), not opened through a link."""
+    src = tmp_path / "src"
+    src.mkdir()
+    _banded_face(0).save(src / "a.jpg")
+    out, outside = tmp_path / "out", tmp_path / "outside.txt"
+    out.mkdir()
+    outside.write_text("must stay")
+    monkeypatch.setattr(prepare.secrets, "token_hex", lambda n: "0" * 2 * n)  # a known name
+    (out / ".celeba-prepare-0000000000000000.a.jpg.part").symlink_to(outside)
+
+    report = prepare_celeba(src, out, size=16, workers=1, verbose=False)
+
+    assert report.converted == 0
+    assert report.failed[0][0] == "a.jpg" and "FileExistsError" in report.failed[0][1]
+    assert outside.read_text() == "must stay"
+    assert not (out / "a.jpg").exists()
+
+
+def test_a_symlink_loop_or_a_dangling_link_in_the_source_is_listed_as_skipped(source, tmp_path):
+    """Issue 21: they stopped the whole run with OSError (too many levels of symbolic links)."""
+    (source / "loop.jpg").symlink_to("loop.jpg")
+    (source / "gone.jpg").symlink_to(tmp_path / "nowhere.jpg")
+
+    report = prepare_celeba(source, tmp_path / "out", size=16, workers=1, verbose=False)
+
+    assert report.found == N_PLAIN + len(READABLE_ODD) + len(UNREADABLE) + 2
+    assert report.converted == N_PLAIN + len(READABLE_ODD)
+    reasons = dict(report.failed)
+    assert "Too many levels of symbolic links" in reasons["loop.jpg"]
+    assert "No such file or directory" in reasons["gone.jpg"]
+    assert "skipped loop.jpg" in report.summary() and "skipped gone.jpg" in report.summary()
+
+
+def test_a_source_name_of_255_bytes_is_prepared(tmp_path):
+    """Issue 21: the old temporary name (name + ".part") was longer than the 255-byte limit."""
+    src = tmp_path / "src"
+    src.mkdir()
+    longest = "a" * 251 + ".jpg"
+    accented = "é" * 125 + "b.jpg"  # 255 bytes in UTF-8 too
+    for name in (longest, accented, "c.jpg"):
+        _banded_face(0).save(src / name)
+
+    report = prepare_celeba(src, tmp_path / "out", size=16, workers=1, verbose=False)
+
+    assert report.failed == []
+    assert sorted(os.listdir(tmp_path / "out")) == sorted([longest, accented, "c.jpg"])
+
+
+def test_an_output_path_that_is_a_file_is_a_clear_error(source, tmp_path):
+    """Issue 21: it was a FileExistsError traceback, from the command line too."""
+    in_way = tmp_path / "prepared_96"
+    in_way.write_text("a file, not a folder")
+    with pytest.raises(NotADirectoryError, match="exists and is not a folder") as raised:
+        prepare_celeba(source, in_way, workers=1, verbose=False)
+    assert str(in_way) in str(raised.value) and "Choose another output folder" in str(raised.value)
+    with pytest.raises(NotADirectoryError, match=re.escape(f"{in_way} exists and is not a")):
+        prepare_celeba(source, in_way / "below", workers=1, verbose=False)
+    assert in_way.read_text() == "a file, not a folder"
+
+    result = _cli(source, "--out", in_way, "--size", "16", "--workers", "1")
+    assert result.returncode == 1
+    assert result.stderr.startswith("error: ") and str(in_way) in result.stderr
+    assert "--out" in result.stderr and "Traceback" not in result.stderr
 
 
 def test_plain_loop_makes_the_same_images(source, tmp_path):

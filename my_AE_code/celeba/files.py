@@ -48,17 +48,35 @@ def list_images(folder: str | Path, suffixes: tuple[str, ...] = IMAGE_SUFFIXES) 
     """Sorted names of the image files in `folder` ([] if it does not exist).
 
     The suffix decides what counts as an image, in any case (``.JPG`` too);
-    hidden files such as macOS's ``._000001.jpg`` are never images.
+    hidden files such as macOS's ``._000001.jpg`` are never images. Links
+    that lead nowhere are left out; `scan_images` also says which they are.
+    """
+    return scan_images(folder, suffixes)[0]
+
+
+def scan_images(
+    folder: str | Path, suffixes: tuple[str, ...] = IMAGE_SUFFIXES
+) -> tuple[list[str], list[tuple[str, str]]]:
+    """The sorted image names in `folder`, and (name, reason) of those that cannot be read.
+
+    An image name that is a symbolic link in a loop or to nothing makes
+    `os.stat` fail; such a name is returned with the reason instead of
+    stopping the whole listing, so a preparation can report it and go on.
     """
     if not Path(folder).is_dir():
-        return []
-    return sorted(
-        entry.name
-        for entry in os.scandir(folder)
-        if entry.is_file()
-        and not entry.name.startswith(".")
-        and entry.name.lower().endswith(suffixes)
-    )
+        return [], []
+    names, unreadable = [], []
+    for entry in os.scandir(folder):
+        if entry.name.startswith(".") or not entry.name.lower().endswith(suffixes):
+            continue
+        try:
+            if entry.is_file():  # follows a link: raises for a loop
+                names.append(entry.name)
+            elif entry.is_symlink():
+                os.stat(entry.path)  # a link to nothing: raises and says why
+        except OSError as error:
+            unreadable.append((entry.name, f"{type(error).__name__}: {error.strerror}"))
+    return sorted(names), sorted(unreadable)
 
 
 def prepared_dir(root: str | Path, size: int) -> Path:

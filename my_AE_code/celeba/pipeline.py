@@ -101,7 +101,9 @@ def celeba_datasets(
         attributes = read_attributes(attr_file)
 
     def stream(files: list[str], shuffled: bool) -> tf.data.Dataset:
-        paths = [os.path.join(image_dir, name) for name in files]
+        # As bytes: a name that is not UTF-8 (b"\xff.jpg", a str with a surrogate in
+        # Python) cannot become a TensorFlow string otherwise, but is a valid file name.
+        paths = [os.fsencode(os.path.join(image_dir, name)) for name in files]
         items = paths
         if attributes is not None:
             items = (paths, attributes.rows_for(files).astype(np.float32))

@@ -12,15 +12,19 @@ progress.
 The job takes minutes, so it must survive being stopped: every image is
 written under a temporary name, read back, and renamed when complete, so a
 file with its final name is always whole, and a re-run converts only what is
-missing. Worker processes end when the process that started them dies (a
-killed notebook kernel), instead of converting on and then waiting forever.
+missing. A temporary file is always a new one with a random name of this
+module's own pattern: nothing else in the output folder is written through
+or deleted, and a long image name still leaves room for it. Worker processes
+end when the process that started them dies (a killed notebook kernel),
+instead of converting on and then waiting forever.
 
 What could go wrong silently is refused or reported instead: unreadable
-files (corrupt, truncated, not an image) are skipped and listed, as is a
-second source for one output (``a.jpg`` and ``a.png`` would both become
-``a.jpg``); a folder prepared at another size is not taken as done; 16-bit
-PNGs and photos with an EXIF orientation come out as they look. A folder's
-images can be checked later with `verify_prepared` (or ``--verify``).
+files (corrupt, truncated, not an image, a symbolic link in a loop) are
+skipped and listed, as is a second source for one output (``a.jpg`` and
+``a.png`` would both become ``a.jpg``); a folder prepared at another size is
+not taken as done; 16-bit PNGs and photos with an EXIF orientation come out
+as they look. A folder's images can be checked later with `verify_prepared`
+(or ``--verify``).
 
 From a notebook::
 
@@ -39,6 +43,8 @@ import math
 import multiprocessing
 import numbers
 import os
+import re
+import secrets
 import signal
 import sys
 import threading
@@ -52,10 +58,22 @@ from pathlib import Path
 from PIL import Image, ImageOps
 from tqdm import tqdm
 
-from my_AE_code.celeba.files import IMAGE_SUFFIXES, IMAGES_DIR, list_images, prepared_dir
+from my_AE_code.celeba.files import (
+    IMAGE_SUFFIXES,
+    IMAGES_DIR,
+    list_images,
+    prepared_dir,
+    scan_images,
+)
 from my_AE_code.paths import data_dir
 
+# A temporary file is named .celeba-prepare-<16 random hex digits>[.<output name>].part:
+# hidden from image listings, and recognisable as this module's when a killed run left it.
+TEMP_PREFIX = ".celeba-prepare-"
 TEMP_SUFFIX = ".part"
+TEMP_NAME = re.compile(rf"{re.escape(TEMP_PREFIX)}[0-9a-f]{{16}}(\..+)?{re.escape(TEMP_SUFFIX)}",
+                       re.DOTALL)
+TEMP_HINT_MAX_BYTES = 200  # output names up to this long go into the temporary name (max 255)
 MAX_CHUNK = 256  # images per task: big enough to hide the cost of a task, small for a smooth bar
 MAX_QUALITY = 95  # Pillow: above 95 the files grow without looking better
 PARENT_CHECK_SECONDS = 0.2  # how often a worker looks whether its parent still lives
@@ -80,6 +98,9 @@ class PrepareReport:
             f"{self.size}x{self.size} now, {self.already_done:,} were already done, "
             f"{len(self.failed):,} skipped. Output: {self.out_dir}"
         ]
+        if self.stale_removed:
+            lines.append(f"  removed {self.stale_removed:,} half-written temporary files of an "
+                         "interrupted run")
         for name, reason in self.failed[:max_listed]:
             lines.append(f"  skipped {name}: {reason}")
         if len(self.failed) > max_listed:
@@ -102,19 +123,21 @@ def prepare_celeba(
     defaults to all cores; 0 or 1 runs in this process. Images already in
     `out_dir` are kept, so an interrupted run only needs to be started again.
     Raises FileNotFoundError when `src_dir` is missing or holds no images,
+    NotADirectoryError when `out_dir` (or a folder above it) is a file,
     ValueError when `out_dir` holds images of another size.
     """
     _check_setting("size", size, 1)
     _check_setting("quality", quality, 1, MAX_QUALITY)
     src_dir = Path(src_dir)
-    names = _source_images(src_dir)
+    names, unreadable = _source_images(src_dir)
     out_dir = Path(out_dir) if out_dir is not None else prepared_dir(src_dir.parent, size)
     if out_dir.resolve() == src_dir.resolve():
         raise ValueError("The output folder must differ from the source folder.")
-    out_dir.mkdir(parents=True, exist_ok=True)
+    _make_output_dir(out_dir)
 
-    report = PrepareReport(out_dir=out_dir, size=size, found=len(names))
+    report = PrepareReport(out_dir=out_dir, size=size, found=len(names) + len(unreadable))
     names, report.failed = _one_source_per_output(names)
+    report.failed += unreadable
     report.stale_removed = _remove_stale_temp_files(out_dir)
     done = {entry.name for entry in os.scandir(out_dir)}
     todo = [name for name in names if _output_name(name) not in done]
@@ -199,7 +222,7 @@ def convert_file(src: Path, dst: Path, size: int, quality: int = 95) -> None:
     training could not decode is never counted as done.
     """
     image = shrink_image(src, size)
-    temp = dst.with_name(dst.name + TEMP_SUFFIX)
+    temp = _new_temp_file(dst)
     try:
         image.save(temp, format="JPEG", quality=quality)
         damage = _damage(temp, size)
@@ -209,6 +232,24 @@ def convert_file(src: Path, dst: Path, size: int, quality: int = 95) -> None:
     except BaseException:
         temp.unlink(missing_ok=True)
         raise
+
+
+def _new_temp_file(dst: Path) -> Path:
+    """Create a new, empty temporary file next to `dst`, for this call alone; its path.
+
+    The name is random and the file is created with O_EXCL, which refuses any
+    existing name, a planted symbolic link included, instead of writing
+    through it. It has this module's pattern (`TEMP_NAME`), so that only such
+    files are deleted as stale. The output name is part of it when short, to
+    show whose it is; a long one (file names have at most 255 bytes) is left
+    out rather than make the name too long. Unlike `tempfile.mkstemp`, whose
+    files only their owner may read, this one gets the permissions the
+    umask gives, as the renamed image should.
+    """
+    hint = "." + dst.name if len(os.fsencode(dst.name)) <= TEMP_HINT_MAX_BYTES else ""
+    temp = dst.with_name(f"{TEMP_PREFIX}{secrets.token_hex(8)}{hint}{TEMP_SUFFIX}")
+    os.close(os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))
+    return temp
 
 
 def _damage(path: Path, size: int) -> str | None:
@@ -248,20 +289,38 @@ def _check_setting(name: str, value: int, low: int, high: int | None = None) -> 
         raise ValueError(f"{name} must be {limits}, not {value}.")
 
 
-def _source_images(src_dir: Path) -> list[str]:
-    """Sorted image file names in `src_dir`; a clear error when there are none."""
+def _source_images(src_dir: Path) -> tuple[list[str], list[tuple[str, str]]]:
+    """Sorted image names in `src_dir`, and (name, reason) of the unreadable ones.
+
+    Unreadable ones (a symbolic link in a loop) are reported, not fatal; a
+    folder with neither is a clear error.
+    """
     if not src_dir.is_dir():
         raise FileNotFoundError(
             f"CelebA source folder {src_dir} does not exist. Put the unzipped "
             f"{IMAGES_DIR}/ there (see data/README.md)."
         )
-    names = list_images(src_dir)
-    if not names:
+    names, unreadable = scan_images(src_dir)
+    if not names and not unreadable:
         raise FileNotFoundError(
             f"CelebA source folder {src_dir} holds no images ({', '.join(IMAGE_SUFFIXES)}); "
             "was the zip file unpacked there? (see data/README.md)"
         )
-    return names
+    return names, unreadable
+
+
+def _make_output_dir(out_dir: Path) -> None:
+    """Create `out_dir` and the folders above it; a file in the way is a clear error."""
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    except (FileExistsError, NotADirectoryError) as error:
+        in_way = next((path for path in (out_dir, *out_dir.parents)
+                       if os.path.lexists(path) and not path.is_dir()), out_dir)
+        raise NotADirectoryError(
+            f"The output folder {out_dir} cannot be made: {in_way} exists and is not a folder. "
+            "Choose another output folder (out_dir, or --out on the command line), or move "
+            f"{in_way} away."
+        ) from error
 
 
 def _output_name(name: str) -> str:
@@ -314,8 +373,17 @@ def _count_outputs(out_dir: Path, names: list[str]) -> int:
 
 
 def _remove_stale_temp_files(out_dir: Path) -> int:
-    """Delete what a killed run left half-written; returns how many."""
-    stale = [entry.path for entry in os.scandir(out_dir) if entry.name.endswith(TEMP_SUFFIX)]
+    """Delete what a killed run left half-written; returns how many.
+
+    Only regular files named by `_new_temp_file` are deleted: anything else
+    ending in ``.part`` (a user's file, a folder, a symbolic link) is not
+    this module's to delete.
+    """
+    stale = [
+        entry.path
+        for entry in os.scandir(out_dir)
+        if TEMP_NAME.fullmatch(entry.name) and entry.is_file(follow_symlinks=False)
+    ]
     for path in stale:
         os.remove(path)
     return len(stale)
@@ -433,7 +501,7 @@ def main(argv: list[str] | None = None) -> int:
             quality=args.quality,
             verbose=not args.quiet,
         )
-    except (FileNotFoundError, TypeError, ValueError) as error:
+    except (FileNotFoundError, NotADirectoryError, TypeError, ValueError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
