@@ -19,11 +19,18 @@ per notebook in ``notebooks/budgets.toml``:
   every figure to show what the text next to it says;
 - ``smoke`` (the tests): seconds; only that every cell works;
 - ``full``: nothing injected, the parameters cells' own values.
+
+papermill writes each entry as the code line ``name = value``, so `budget_parameters`
+accepts only names the notebook's parameters cell assigns and values that are TOML
+strings, numbers, booleans or arrays of them; anything else stops the run before any
+notebook starts.
 """
 
 from __future__ import annotations
 
 import argparse
+import ast
+import keyword
 import sys
 import time
 import tomllib
@@ -43,6 +50,7 @@ NOTEBOOK_DIR = REPO_ROOT / "notebooks"
 BUDGET_FILE = NOTEBOOK_DIR / "budgets.toml"
 BUDGETS = ("main", "smoke", "full")
 RAISES = "raises-exception"
+PARAMETERS = "parameters"
 
 
 @dataclass
@@ -70,14 +78,78 @@ def notebook_paths(prefixes=()):
     return paths
 
 
-def budget_parameters(path, budget, budget_file=BUDGET_FILE):
-    """The values injected into notebook ``path`` for ``budget`` ({} for "full")."""
+def assigned_names(source):
+    """Names assigned at the top level of a cell's code."""
+    names = set()
+    for node in ast.parse(source).body:
+        targets = node.targets if isinstance(node, ast.Assign) else (
+            [node.target] if isinstance(node, (ast.AnnAssign, ast.AugAssign)) else [])
+        for target in targets:
+            for name in ast.walk(target):
+                if isinstance(name, ast.Name) and isinstance(name.ctx, ast.Store):
+                    names.add(name.id)  # not the ``K`` of ``table[K] = ...``
+    return names
+
+
+def parameter_names(path):
+    """The names that notebook ``path``'s parameters cell assigns (none if it has no such cell).
+
+    The parameters cell is the first code cell tagged ``parameters``: the one papermill
+    injects after.
+    """
+    for cell in nbformat.read(path, as_version=4).cells:
+        if cell.cell_type == "code" and PARAMETERS in cell.metadata.get("tags", []):
+            return assigned_names(cell.source)
+    return set()
+
+
+def budget_parameters(path, budget, budget_file=None):
+    """The values injected into notebook ``path`` for ``budget`` ({} for "full").
+
+    papermill writes each entry of the table ``[budget.NN]`` (NN: the notebook's number)
+    as the code line ``name = value``. So a name must be one the notebook's parameters
+    cell assigns: anything else would run as code, or, for a misspelt name, be ignored
+    without a word. A value must be a TOML string, number, boolean or array of them,
+    which papermill writes as Python literals. Anything else is a ValueError naming the
+    entry, its table and the file. ``budget_file`` defaults to `BUDGET_FILE`.
+    """
     if budget not in BUDGETS:
         raise ValueError(f"budget={budget!r} is unknown: use one of {', '.join(BUDGETS)}.")
     if budget == "full":
         return {}
-    table = tomllib.loads(Path(budget_file).read_text())
-    return dict(table.get(budget, {}).get(Path(path).name[:2], {}))
+    budget_file = Path(budget_file or BUDGET_FILE)
+    try:
+        budgets = tomllib.loads(budget_file.read_text())
+    except tomllib.TOMLDecodeError as error:
+        raise ValueError(f"{budget_file} is not valid TOML: {error}") from error
+    path = Path(path)
+    where = f"[{budget}.{path.name[:2]}] in {budget_file}"
+    section = budgets.get(budget, {})
+    table = section.get(path.name[:2], {}) if isinstance(section, dict) else None
+    if not isinstance(table, dict):
+        raise ValueError(f"{where} must be a table of name = value lines.")
+    declared = parameter_names(path)
+    for name, value in table.items():
+        if not name.isidentifier() or keyword.iskeyword(name):
+            raise ValueError(f"{where}: {name!r} is not a Python name; papermill would write "
+                             f"it into the notebook as code.")
+        if name not in declared:
+            raise ValueError(f"{where}: {name!r} is not a parameter of {path.name}; its "
+                             f"parameters cell assigns {', '.join(sorted(declared)) or 'nothing'}.")
+        if not _is_plain_value(value):
+            raise ValueError(f"{where}: {name} = {value!r} is not a string, number, boolean or "
+                             f"array of them.")
+    return dict(table)
+
+
+def _is_plain_value(value):
+    """A TOML string, number, boolean or array of them: papermill writes these as literals.
+
+    Not inline tables or dates and times, which papermill writes in other ways.
+    """
+    if isinstance(value, list):
+        return all(_is_plain_value(item) for item in value)
+    return isinstance(value, (str, int, float, bool))
 
 
 def run_notebook(path, out_dir=None, budget="main", timeout=1200, log_dir=None):
@@ -138,6 +210,11 @@ def main(argv=None):
     paths = notebook_paths(args.prefixes)
     if not paths:
         parser.error(f"no notebooks match {args.prefixes} in {NOTEBOOK_DIR}")
+    try:  # every notebook's budget, before the first notebook runs for minutes
+        for path in paths:
+            budget_parameters(path, args.budget)
+    except ValueError as error:
+        parser.error(str(error))
     out_dir = results_dir() / "notebooks"
     print(f"{len(paths)} notebooks, {args.budget} budget; executed copies in {out_dir}, "
           f"kernel logs in {out_dir.parent / 'logs'}", flush=True)

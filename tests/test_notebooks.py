@@ -8,7 +8,6 @@ parameters cell is what runs, and JupyterLab opens and saves a notebook
 without changing it.
 """
 
-import ast
 import asyncio
 import re
 import shutil
@@ -19,9 +18,8 @@ import pytest
 from jupytext.async_contentsmanager import AsyncTextFileContentsManager
 
 from my_AE_code.run_notebooks import (
-    BUDGET_FILE,
-    BUDGETS,
     NOTEBOOK_DIR,
+    assigned_names,
     budget_parameters,
     notebook_paths,
     run_notebook,
@@ -49,19 +47,6 @@ NOTEBOOKS = notebook_paths()
 
 def parameters_cell(notebook):
     return next(c for c in notebook.cells if c.cell_type == "code")
-
-
-def assigned_names(source):
-    """Names assigned at the top level of a cell's code."""
-    names = set()
-    for node in ast.parse(source).body:
-        targets = node.targets if isinstance(node, ast.Assign) else (
-            [node.target] if isinstance(node, (ast.AnnAssign, ast.AugAssign)) else [])
-        for target in targets:
-            for name in ast.walk(target):
-                if isinstance(name, ast.Name) and isinstance(name.ctx, ast.Store):
-                    names.add(name.id)  # not the ``K`` of ``table[K] = ...``
-    return names
 
 
 def test_there_are_notebooks():
@@ -92,15 +77,6 @@ def test_parameters_cell_is_what_runs(path):
     for cell in later:
         overwritten = names & assigned_names(cell.source)
         assert not overwritten, f"{path.name} changes {overwritten} after the parameters cell"
-
-
-@pytest.mark.parametrize("budget", [b for b in BUDGETS if b != "full"])
-def test_budgets_only_set_parameters_the_notebooks_have(budget):
-    for path in NOTEBOOKS:
-        injected = budget_parameters(path, budget)
-        declared = assigned_names(parameters_cell(nbformat.read(path, as_version=4)).source)
-        assert set(injected) <= declared, f"{BUDGET_FILE.name} [{budget}.{path.name[:2]}]"
-        assert budget_parameters(path, "full") == {}
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)

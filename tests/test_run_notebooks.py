@@ -1,9 +1,24 @@
 """The notebook runner reports what a reader's "Run All" would run into."""
 
-import nbformat
-from nbformat.v4 import new_code_cell, new_notebook
+import ast
+import re
+import tomllib
 
-from my_AE_code.run_notebooks import run_notebook
+import nbformat
+import pytest
+from nbformat.v4 import new_code_cell, new_notebook
+from papermill.iorw import load_notebook_node
+from papermill.parameterize import parameterize_notebook
+
+from my_AE_code import run_notebooks
+from my_AE_code.run_notebooks import (
+    BUDGET_FILE,
+    BUDGETS,
+    budget_parameters,
+    main,
+    notebook_paths,
+    run_notebook,
+)
 
 
 def write_notebook(path, cells):
@@ -32,3 +47,111 @@ def test_untagged_error_and_silent_tagged_cell_are_problems(tmp_path):
     broken = write_notebook(tmp_path / "broken.ipynb", [new_code_cell("1 / 0")])
     run = run_notebook(broken, out_dir=tmp_path / "out")
     assert not run.ok and "ZeroDivisionError" in run.problems[0]
+
+
+# --- budgets.toml: names are checked, not pasted in as code (issue 21, defect 10) ---------
+
+def tiny_notebook(tmp_path):
+    """A notebook numbered 02 whose parameters cell assigns EPOCHS and BATCH_SIZE."""
+    return write_notebook(tmp_path / "02_tiny.ipynb", [
+        new_code_cell("EPOCHS = 3\nBATCH_SIZE = 128", metadata={"tags": ["parameters"]}),
+        new_code_cell("print(EPOCHS, BATCH_SIZE)"),
+    ])
+
+
+def budgets_file(tmp_path, table):
+    path = tmp_path / "budgets.toml"
+    path.write_text(f"[main.02]\n{table}\n")
+    return path
+
+
+def test_a_parameter_of_the_notebook_is_injected(tmp_path):
+    notebook = tiny_notebook(tmp_path)
+    budgets = budgets_file(tmp_path, "EPOCHS = 1\nBATCH_SIZE = 32")
+    assert budget_parameters(notebook, "main", budgets) == {"EPOCHS": 1, "BATCH_SIZE": 32}
+    assert budget_parameters(notebook, "smoke", budgets) == {}  # no [smoke.02] table
+    assert budget_parameters(notebook, "full", budgets) == {}
+
+
+def test_a_name_with_code_in_it_is_refused_before_the_kernel_starts(tmp_path, monkeypatch):
+    notebook = tiny_notebook(tmp_path)
+    budgets = budgets_file(tmp_path, """"EPOCHS = 1; open('owned', 'w') #" = 1""")
+    expected = (re.escape(f"[main.02] in {budgets}: \"EPOCHS = 1; open('owned', 'w') #\" "
+                          "is not a Python name; papermill would write it into the notebook "
+                          "as code."))
+    with pytest.raises(ValueError, match=expected):
+        budget_parameters(notebook, "main", budgets)
+    # The runner reads the same file: it stops before a kernel could run the line (the
+    # kernel would run in the notebook's folder, and leave the file `owned` there).
+    monkeypatch.setattr(run_notebooks, "BUDGET_FILE", budgets)
+    with pytest.raises(ValueError, match=expected):
+        run_notebook(notebook, out_dir=tmp_path / "out", budget="main")
+    assert not (tmp_path / "owned").exists()
+    assert not (tmp_path / "out" / notebook.name).exists()
+
+
+def test_a_misspelt_parameter_is_refused_not_ignored(tmp_path):
+    notebook = tiny_notebook(tmp_path)
+    budgets = budgets_file(tmp_path, "EPOCS = 1")
+    with pytest.raises(ValueError) as raised:
+        budget_parameters(notebook, "main", budgets)
+    assert str(raised.value) == (f"[main.02] in {budgets}: 'EPOCS' is not a parameter of "
+                                 "02_tiny.ipynb; its parameters cell assigns BATCH_SIZE, EPOCHS.")
+
+
+@pytest.mark.parametrize("entry, shown", [
+    ("EPOCHS = {every = 2}", "EPOCHS = {'every': 2}"),
+    ("EPOCHS = 2024-01-01", "EPOCHS = datetime.date(2024, 1, 1)"),
+    ("EPOCHS = [1, {n = 2}]", "EPOCHS = [1, {'n': 2}]"),
+], ids=["inline_table", "date", "table_in_array"])
+def test_a_value_that_is_no_plain_literal_is_refused(tmp_path, entry, shown):
+    notebook = tiny_notebook(tmp_path)
+    budgets = budgets_file(tmp_path, entry)
+    with pytest.raises(ValueError) as raised:
+        budget_parameters(notebook, "main", budgets)
+    assert str(raised.value) == (f"[main.02] in {budgets}: {shown} is not a string, number, "
+                                 "boolean or array of them.")
+
+
+def test_a_string_value_is_injected_as_a_literal_not_as_code(tmp_path):
+    """Quotes, a backslash and a line break in a value stay inside papermill's string."""
+    notebook = tiny_notebook(tmp_path)
+    budgets = budgets_file(tmp_path, r'''EPOCHS = "\"; open('owned', 'w') #\\\nx = 1"''')
+    nasty = "\"; open('owned', 'w') #\\\nx = 1"
+    parameters = budget_parameters(notebook, "main", budgets)
+    assert parameters == {"EPOCHS": nasty}
+    # As the runner does it: papermill reads the notebook, then injects after its parameters.
+    injected = parameterize_notebook(load_notebook_node(str(notebook)), parameters,
+                                     kernel_name="python3", language="python").cells[1]
+    assert "injected-parameters" in injected.metadata["tags"]
+    statements = ast.parse(injected.source).body
+    assert len(statements) == 1 and isinstance(statements[0], ast.Assign)
+    assert ast.literal_eval(statements[0].value) == nasty
+
+
+def test_make_run_stops_on_a_bad_budget_before_any_notebook_runs(tmp_path, monkeypatch, capsys):
+    """The 03 notebook's budget is bad: not even 01 and 02, which sort first, may run."""
+    for number in ("01", "02", "03"):
+        write_notebook(tmp_path / f"{number}_nb.ipynb", [
+            new_code_cell("EPOCHS = 3", metadata={"tags": ["parameters"]})])
+    budgets = tmp_path / "budgets.toml"
+    budgets.write_text("[main.01]\nEPOCHS = 1\n\n[main.03]\nEPOCS = 1\n")
+    monkeypatch.setattr(run_notebooks, "NOTEBOOK_DIR", tmp_path)
+    monkeypatch.setattr(run_notebooks, "BUDGET_FILE", budgets)
+    ran = []
+    monkeypatch.setattr(run_notebooks, "run_notebook", lambda path, *a, **k: ran.append(path))
+    with pytest.raises(SystemExit) as exited:
+        main(["--budget", "main"])
+    assert exited.value.code == 2 and ran == []
+    assert f"[main.03] in {budgets}: 'EPOCS' is not a parameter of 03_nb.ipynb" in \
+        capsys.readouterr().err
+
+
+@pytest.mark.parametrize("budget", [b for b in BUDGETS if b != "full"])
+def test_the_real_budgets_pass_the_check(budget):
+    """Every table of notebooks/budgets.toml names a notebook, and every entry passes."""
+    notebooks = notebook_paths()
+    for path in notebooks:
+        budget_parameters(path, budget)  # raises on a bad entry
+    tables = tomllib.loads(BUDGET_FILE.read_text())[budget]
+    assert set(tables) <= {path.name[:2] for path in notebooks}, f"[{budget}.NN] without a notebook"
