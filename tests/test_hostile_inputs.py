@@ -220,8 +220,9 @@ def _weights_file(folder):
 def test_5_a_damaged_latest_checkpoint_falls_back_to_the_one_before(tmp_path, damage):
     tiny_vae().train_myVAE(images(), batch_size=4, epochs=2, verbose=0, checkpoint_dir=tmp_path)
     damage(tmp_path / "epoch_002")
-    leftover = tmp_path / "epoch_001" / "tmp-4242.weights.h5"
-    leftover.write_bytes(b"half a save")
+    leftover = tmp_path / "epoch_001" / ".tmp-4242abcd-weights"  # a save killed half-way
+    leftover.mkdir()
+    (leftover / "model.weights.h5").write_bytes(b"half a save")
 
     with pytest.warns(UserWarning, match=r"Skipping the damaged checkpoint .*epoch_002"):
         history = tiny_vae().train_myVAE(images(), batch_size=4, epochs=2, verbose=0,

@@ -1,13 +1,18 @@
 """Checkpoints after every epoch, and resuming an interrupted training to the same result."""
 
+import contextlib
+import json
+import os
 import shutil
+import subprocess
+import types
 
 import keras
 import numpy as np
 import pytest
 
 from my_AE_code.models import MyAutoencoder, MyVariationalAutoencoder, checkpoints, saving
-from my_AE_code.models.layouts import MNIST_LAYOUT
+from my_AE_code.models.layouts import MNIST_LAYOUT, TINY_LAYOUT
 
 
 def compiled_vae(solution_type=3, seed=0):
@@ -122,3 +127,112 @@ def test_an_interrupted_run_resumes_to_the_uninterrupted_result(blobs, tmp_path,
         differences = [np.abs(a - b).max() for a, b in zip(weights(no_optimizer),
                                                            weights(reference))]
         assert max(differences) > 1e-4
+
+
+# --- hostile and shared checkpoint folders ---------------------------------------------------
+
+def tiny_vae(seed=0, **changes):
+    vae = MyVariationalAutoencoder(**{**TINY_LAYOUT, **changes}, solution_type=3, seed=seed)
+    vae.compile_myVAE(learning_rate=0.01)
+    return vae
+
+
+def tiny_images(n=8):
+    return np.random.default_rng(0).uniform(size=(n, *TINY_LAYOUT["input_dim"])).astype("float32")
+
+
+class CountEpochs(keras.callbacks.Callback):
+    epochs = 0
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.epochs += 1
+
+
+@contextlib.contextmanager
+def unwritable(folder):
+    """``folder`` that refuses new files, also to root (who ignores permission bits)."""
+    folder.mkdir()
+    folder.chmod(0o500)
+    immutable = os.geteuid() == 0
+    if immutable:
+        subprocess.run(["chattr", "+i", str(folder)], check=True)
+    try:
+        yield folder
+    finally:
+        if immutable:
+            subprocess.run(["chattr", "-i", str(folder)], check=True)
+        folder.chmod(0o700)
+
+
+def test_a_checkpoint_dir_that_is_a_file_or_unwritable_fails_before_training(tmp_path):
+    (tmp_path / "file").write_text("")
+    counter = CountEpochs()
+    with pytest.raises(NotADirectoryError, match="file cannot be a folder"):
+        tiny_vae().train_myVAE(tiny_images(), 4, 2, verbose=0, callbacks=[counter],
+                               checkpoint_dir=tmp_path / "file")
+    with unwritable(tmp_path / "read-only") as folder:
+        with pytest.raises(PermissionError, match=f"Cannot write into {folder}"):
+            tiny_vae().train_myVAE(tiny_images(), 4, 2, verbose=0, callbacks=[counter],
+                                   checkpoint_dir=folder)
+    assert counter.epochs == 0
+
+
+def test_another_run_into_the_folder_keeps_the_first_runs_checkpoints_and_history(tmp_path):
+    tiny_vae().train_myVAE(tiny_images(), 4, 3, verbose=0, checkpoint_dir=tmp_path)
+    first = {path.name: saving.file_sha256(path / saving.read_params(path)["weights_file"])
+             for path, _ in checkpoints.checkpoints(tmp_path)}
+    assert sorted(first) == ["epoch_002", "epoch_003"]
+
+    history = tiny_vae(seed=0).train_myVAE(tiny_images(), 4, 6, initial_epoch=3, verbose=0,
+                                           checkpoint_dir=tmp_path)
+
+    assert len(history.history["loss"]) == 3
+    assert [path.name for path, _ in checkpoints.checkpoints(tmp_path)] == [
+        "epoch_002", "epoch_003", "epoch_005", "epoch_006"]
+    for name, checksum in first.items():  # the first run's, untouched
+        path = tmp_path / name
+        assert saving.file_sha256(path / saving.read_params(path)["weights_file"]) == checksum
+    assert checkpoints.training_history(tmp_path) == history.history  # not the first run's
+
+
+def test_another_run_past_the_checkpoints_with_other_parameters_is_refused(tmp_path):
+    tiny_vae().train_myVAE(tiny_images(), 4, 1, verbose=0, checkpoint_dir=tmp_path)
+    other = MyVariationalAutoencoder(**TINY_LAYOUT, solution_type=3, seed=0, fact=5.0)
+    other.compile_myVAE(0.01)
+    with pytest.raises(ValueError, match="fact=1.0 in the file, 5.0 here"):
+        other.train_myVAE(tiny_images(), 4, 3, initial_epoch=2, verbose=0,
+                          checkpoint_dir=tmp_path)
+
+
+@pytest.mark.parametrize("changes", [
+    {"epoch": 10**12}, {"epoch": 2.5}, {"epoch": True}, {"epoch": "2"},
+    {"rng_states": [[1, 2, 3]]}, {"rng_states": [[0.5, 2]]}, {"rng_states": "seed"},
+    {"rng_states": [[2**70, 2]]}, {"history": {"loss": ["x"]}}, {"run": 7},
+], ids=["huge-epoch", "float-epoch", "bool-epoch", "string-epoch", "rng-shape", "rng-float",
+        "rng-string", "rng-overflow", "history", "run-id"])
+def test_a_tampered_training_state_falls_back_to_the_checkpoint_before(tmp_path, changes):
+    tiny_vae().train_myVAE(tiny_images(), 4, 2, verbose=0, checkpoint_dir=tmp_path)
+    state_file = tmp_path / "epoch_002" / checkpoints.STATE_FILE
+    state = json.loads(state_file.read_text())
+    if "rng_states" in changes and isinstance(changes["rng_states"], list):
+        changes = {"rng_states": changes["rng_states"] * len(state["rng_states"])}
+    state_file.write_text(json.dumps({**state, **changes}))
+
+    with pytest.warns(UserWarning, match=r"Skipping the damaged checkpoint .*epoch_002"):
+        history = tiny_vae().train_myVAE(tiny_images(), 4, 2, verbose=0,
+                                         checkpoint_dir=tmp_path)
+
+    assert len(history.history["loss"]) == 1  # epoch 2 again, from epoch_001
+
+
+def test_only_the_chief_of_a_multi_worker_run_writes_checkpoints(tmp_path):
+    vae = tiny_vae()
+    callback = checkpoints.EpochCheckpoint(vae, tmp_path / "chief")
+    assert callback.writes  # one machine: its own chief
+    vae.distribute = types.SimpleNamespace(  # what a non-chief worker's strategy says
+        extended=types.SimpleNamespace(should_checkpoint=False), scope=vae.distribute.scope)
+    worker = checkpoints.EpochCheckpoint(vae, tmp_path / "worker")
+    worker.on_epoch_end(0, {"loss": 1.0})
+    callback.on_epoch_end(0, {"loss": 1.0})
+    assert os.listdir(tmp_path / "worker") == []
+    assert [path.name for path, _ in checkpoints.checkpoints(tmp_path / "chief")] == ["epoch_001"]

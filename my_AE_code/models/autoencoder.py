@@ -4,7 +4,7 @@ import keras
 from keras import layers
 
 from my_AE_code.models.base import ConvAutoencoderBase
-from my_AE_code.models.layers import LayerSeeds, decoder_body, encoder_body
+from my_AE_code.models.layers import LayerSeeds, body_weight_count, decoder_body, encoder_body
 
 
 class MyAutoencoder(ConvAutoencoderBase):
@@ -30,6 +30,11 @@ class MyAutoencoder(ConvAutoencoderBase):
             use_batch_norm=use_batch_norm, use_dropout=use_dropout, act=act,
             enc_dense_units=enc_dense_units, seed=seed, dtype_policy=dtype_policy,
             distribute=distribute)
+
+    @classmethod
+    def weight_count(cls, params):
+        body, features = body_weight_count(**params)
+        return body + features * params["z_dim"] + params["z_dim"]  # the Dense layer to z
 
     def _build(self):
         seeds = LayerSeeds(self.seed)

@@ -1,5 +1,6 @@
 """What the AE and the VAE share: parameters, training input, saving and loading."""
 
+import inspect
 import json
 import numbers
 from pathlib import Path
@@ -87,10 +88,11 @@ class ConvAutoencoderBase:
             raise RuntimeError(f"{type(self).__name__}.model is not compiled yet: call "
                                f"compile_myVAE(learning_rate) (compile_myAE for the AE) first.")
         if checkpoint_dir is not None:
+            # Made first: a folder that cannot be written fails now, not after an epoch.
+            checkpoint = EpochCheckpoint(self, checkpoint_dir, keep_last=KEEP_CHECKPOINTS)
             # Re-running a training cell after a crash picks up where it stopped.
             initial_epoch = resume_latest(self, checkpoint_dir, initial_epoch)
-            callbacks = [*(callbacks or []), EpochCheckpoint(self, checkpoint_dir,
-                                                             keep_last=KEEP_CHECKPOINTS)]
+            callbacks = [*(callbacks or []), checkpoint]
         # First, so a NaN loss stops the run before any other callback sees the epoch end.
         callbacks = [StopOnNaNLoss(self.learning_rate), *(callbacks or [])]
         val = None
@@ -111,13 +113,23 @@ class ConvAutoencoderBase:
 
     @classmethod
     def load(cls, folder, distribute=None):
-        """Rebuild the object saved in ``folder`` (under ``distribute``) and load its weights."""
-        saved = saving.read_params(folder)
-        if saved["class"] != cls.__name__:
-            raise ValueError(f"{folder} holds a {saved['class']}, not a {cls.__name__}: "
-                             f"load it with {saved['class']}.load(folder).")
-        obj = cls(**saved["params"], distribute=distribute)
-        obj.load_weights(folder)
+        """Rebuild the object saved in ``folder`` (under ``distribute``) and load its weights.
+
+        Nothing in the folder is trusted: the parameters are checked, and
+        their weight count compared with the weights file's, before a model
+        is built.
+        """
+        folder = _saved_folder(folder)
+        with saving.folder_lock(folder, exclusive=False):  # no save half done meanwhile
+            saved = saving.read_params(folder)
+            if saved["class"] != cls.__name__:
+                raise ValueError(f"{folder} holds a {saved['class']}, not a {cls.__name__}: "
+                                 f"load it with {saved['class']}.load(folder).")
+            params = cls._checked_saved_params(saved["params"], folder / saving.PARAMS_FILE)
+            weights = saving.checked_weights_file(folder, saved)
+            cls._check_weight_count(params, weights)
+            obj = cls(**params, distribute=distribute)
+            obj._load_weights_file(weights)
         return obj
 
     def load_weights(self, folder):
@@ -128,12 +140,71 @@ class ConvAutoencoderBase:
         here``) rather than as a shape error deep inside Keras.
         """
         path = Path(folder)
-        if path.is_dir():
+        if not path.is_dir():
+            if not path.exists():
+                raise FileNotFoundError(f"No weights at {path}: save them with .save(folder) "
+                                        f"first.")
+            self._load_weights_file(path)
+            return
+        with saving.folder_lock(path, exclusive=False):
             saved = saving.read_params(path)
             self._check_same_architecture(saved, path)
-            path = saving.checked_weights_file(path, saved)
-        elif not path.exists():
-            raise FileNotFoundError(f"No weights at {path}: save them with .save(folder) first.")
+            weights = saving.checked_weights_file(path, saved)
+            self._check_weight_count(self.params, weights)
+            self._load_weights_file(weights)
+
+    @classmethod
+    def _checked_saved_params(cls, params, origin):
+        """``params`` read from the file ``origin``, valid for this class, or a clear error."""
+        signature = inspect.signature(cls.__init__).parameters
+        accepted = set(signature) - {"self", "distribute"}
+        required = {name for name in accepted
+                    if signature[name].default is inspect.Parameter.empty}
+        unknown, missing = sorted(set(params) - accepted), sorted(required - set(params))
+        if unknown or missing:
+            listing = [f"{what} {', '.join(names)}" for what, names
+                       in (("unknown", unknown), ("missing", missing)) if names]
+            raise saving.DamagedSaveError(f"{origin} does not hold the parameters of a "
+                                          f"{cls.__name__}: {'; '.join(listing)}.")
+        try:
+            cls.check_params(params)
+        except (TypeError, ValueError) as error:
+            raise saving.DamagedSaveError(f"{origin} holds parameters a {cls.__name__} cannot "
+                                          f"be built with: {error}") from None
+        return params
+
+    @classmethod
+    def _with_defaults(cls, params):
+        """``params`` completed with the constructor's defaults (a save may predate one)."""
+        defaults = {name: parameter.default for name, parameter
+                    in inspect.signature(cls.__init__).parameters.items()
+                    if parameter.default is not inspect.Parameter.empty}
+        return {**defaults, **params}
+
+    @classmethod
+    def check_params(cls, params):
+        """Validate constructor parameters without building anything."""
+        params = cls._with_defaults(params)
+        check_architecture(**{name: params[name] for name in ARCHITECTURE})
+        check_dtype_policy(params["dtype_policy"])
+
+    @classmethod
+    def weight_count(cls, params):
+        """How many weights the model of ``params`` has, counted without building it."""
+        raise NotImplementedError
+
+    @classmethod
+    def _check_weight_count(cls, params, weights_file):
+        """The weights file holds as many weights as ``params`` need: checked before building."""
+        needed = cls.weight_count(cls._with_defaults(params))
+        stored = saving.stored_weight_count(weights_file)
+        if stored != needed:
+            raise saving.DamagedSaveError(
+                f"{weights_file} holds {stored:,} weights, but the parameters in "
+                f"{saving.PARAMS_FILE} describe a {cls.__name__} of {needed:,}: the two files do "
+                f"not belong together. Save the model again.")
+
+    def _load_weights_file(self, path):
         optimizer = self.model.optimizer if self.model.compiled else None
         if optimizer is not None and not optimizer.built:
             # Keras skips a saved optimizer state (with a mere warning) when the
@@ -144,6 +215,10 @@ class ConvAutoencoderBase:
         try:
             self.model.load_weights(path)
         except ValueError as error:
+            if "Not allowed" in str(error):  # Keras's guard against hostile HDF5 files
+                raise saving.DamagedSaveError(
+                    f"Keras refuses to read {path}: {error}. A weights file written by .save "
+                    f"never holds such a thing; do not use this file.") from None
             raise ValueError(f"The weights in {path} do not fit this {type(self).__name__}; they "
                              f"were probably saved by a model with other constructor parameters. "
                              f"Keras says: {error}") from error
@@ -162,6 +237,15 @@ class ConvAutoencoderBase:
                              f"{'; '.join(differences)}. Use {type(self).__name__}.load(folder) "
                              f"to rebuild the saved model, or build this one with the saved "
                              f"parameters.")
+
+
+def _saved_folder(folder):
+    """``folder`` as a Path, or a clear error when there is no such folder."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise FileNotFoundError(f"No saved model at {folder}: is this a folder written by "
+                                f".save(folder)?")
+    return folder
 
 
 def _plain_number(value):

@@ -29,9 +29,16 @@ Two ways to continue:
    NaN loss) is a usual step, and it changes no weight's meaning.
 
    A damaged latest checkpoint (a weights file whose checksum does not match,
-   an unreadable training state) is skipped with a warning that names it;
-   training resumes from the one before it (``keep_last=2`` keeps one). What
-   a crash left of an interrupted save (``tmp-*`` files) is deleted.
+   an unreadable or implausible training state) is skipped with a warning
+   that names it; training resumes from the one before it (``keep_last=2``
+   keeps one). What a crash left of an interrupted save is deleted.
+
+   Each run has an id, kept in its checkpoints. A run into a folder that holds
+   another run's checkpoints (another notebook, or ``initial_epoch`` past
+   them) must have the same parameters, never deletes that run's
+   checkpoints and never mixes its history into its own. Under a
+   multi-worker strategy only the chief writes checkpoints, as Keras's
+   ``BackupAndRestore`` does.
 
 2. Explicitly, from any epoch k::
 
@@ -46,8 +53,10 @@ shuffling restarts with the new ``fit`` call, so its batches differ from those
 an uninterrupted run would have drawn.
 """
 
+import numbers
 import re
 import shutil
+import uuid
 import warnings
 from pathlib import Path
 
@@ -56,11 +65,13 @@ import numpy as np
 
 from my_AE_code.inference import keras_part
 from my_AE_code.models.saving import (
-    TEMP_PREFIX,
     DamagedSaveError,
+    folder_lock,
+    make_folder,
     param_differences,
     read_json,
     read_params,
+    remove_temporaries,
     write_json,
 )
 
@@ -88,11 +99,35 @@ def rng_states(model):
 def set_rng_states(model, states):
     """Put the random generators back into the states `rng_states` returned."""
     variables = _seed_variables(keras_part(model, "model"))
-    if len(variables) != len(states):
-        raise ValueError(f"The model has {len(variables)} random generators, the saved state "
-                         f"{len(states)}: it comes from a different architecture.")
+    for variable, state in zip(variables, checked_rng_states(model, states)):
+        variable.assign(state)
+
+
+def checked_rng_states(model, states, origin="the saved state"):
+    """``states`` as arrays that fit the model's random generators, or a `DamagedSaveError`."""
+    variables = _seed_variables(keras_part(model, "model"))
+    if not isinstance(states, list) or len(variables) != len(states):
+        count = len(states) if isinstance(states, list) else "no list of"
+        raise DamagedSaveError(f"The model has {len(variables)} random generators, {origin} "
+                               f"{count}: it comes from a different architecture, or is damaged.")
+    arrays = []
     for variable, state in zip(variables, states):
-        variable.assign(np.asarray(state, dtype=variable.dtype))
+        dtype = np.dtype(variable.dtype)
+        try:
+            array = np.asarray(state, dtype=np.float64)
+        except (TypeError, ValueError):
+            array = None
+        fits = (array is not None and array.shape == tuple(variable.shape)
+                and np.all(np.isfinite(array)) and np.all(array == np.round(array))
+                and np.all(array >= np.iinfo(dtype).min) and np.all(array <= np.iinfo(dtype).max)
+                if array is not None and np.issubdtype(dtype, np.integer) else
+                array is not None and array.shape == tuple(variable.shape))
+        if not fits:
+            raise DamagedSaveError(f"{origin} holds a random generator state {state!r:.60} that "
+                                   f"does not fit the model's (shape {tuple(variable.shape)}, "
+                                   f"{dtype}).")
+        arrays.append(array.astype(dtype))
+    return arrays
 
 
 # --- writing ------------------------------------------------------------------------------
@@ -101,9 +136,10 @@ class EpochCheckpoint(keras.callbacks.Callback):
     """Save a complete training state after every epoch into ``folder/epoch_NNN``.
 
     ``vae`` is the `MyVariationalAutoencoder` (or `MyAutoencoder`) object.
-    ``keep_last`` limits how many checkpoints stay on disk (None keeps all):
-    CelebA checkpoints with the Adam state are large. See the module
-    docstring for resuming.
+    ``keep_last`` limits how many of this run's checkpoints stay on disk (None
+    keeps all): CelebA checkpoints with the Adam state are large. Checkpoints
+    of other runs in the folder are left alone. See the module docstring for
+    resuming.
     """
 
     def __init__(self, vae, folder, keep_last=None):
@@ -112,22 +148,35 @@ class EpochCheckpoint(keras.callbacks.Callback):
             raise TypeError("EpochCheckpoint needs the MyVariationalAutoencoder/MyAutoencoder "
                             "object (it saves with vae.save), not a Keras model.")
         self.vae = vae
-        self.folder = Path(folder)
+        self.folder = make_folder(folder)  # a bad folder fails now, not after an epoch
         self.keep_last = keep_last
+        # Only the chief of a multi-worker run writes: the workers hold the same weights.
+        self.writes = getattr(vae.distribute.extended, "should_checkpoint", True)
+
+    @property
+    def run_id(self):
+        """This run's id: the one of the checkpoint the model was loaded from, or a new one."""
+        if getattr(self.vae, "checkpoint_run_id", None) is None:
+            self.vae.checkpoint_run_id = uuid.uuid4().hex
+        return self.vae.checkpoint_run_id
 
     def on_epoch_end(self, epoch, logs=None):
+        if not self.writes:
+            return
         # The losses of all epochs so far: the previous epoch's checkpoint has the
         # earlier ones, also when this run resumed from it.
-        history = _saved_history(self.folder / f"epoch_{epoch:03d}")
+        history = _saved_history(self.folder / f"epoch_{epoch:03d}", self.run_id)
         for key, value in (logs or {}).items():
             history.setdefault(key, []).append(float(value))
         path = self.vae.save(self.folder / f"epoch_{epoch + 1:03d}")
-        state = {"epoch": epoch + 1, "rng_states": rng_states(self.vae),
+        state = {"epoch": epoch + 1, "run": self.run_id, "rng_states": rng_states(self.vae),
                  "logs": {key: float(value) for key, value in (logs or {}).items()},
                  "history": history}
         write_json(path / STATE_FILE, state)  # written last: marks the checkpoint complete
         if self.keep_last:
-            for old, _ in checkpoints(self.folder)[:-self.keep_last]:
+            ours = [path for path, _ in checkpoints(self.folder)
+                    if _run_of(path) == self.run_id]
+            for old in ours[:-self.keep_last]:
                 shutil.rmtree(old)
 
 
@@ -152,19 +201,49 @@ def latest_checkpoint(folder):
     return found[-1] if found else None
 
 
-def _saved_history(path):
+def _saved_history(path, run_id=None):
+    """The history saved in checkpoint ``path``: {} if there is none, or it is another run's."""
     try:
-        return _read_state(path).get("history", {})
+        state = _read_state(path)
     except (FileNotFoundError, DamagedSaveError):
         return {}
+    if run_id is not None and state.get("run") != run_id:
+        return {}
+    return state["history"]
+
+
+def _run_of(path):
+    try:
+        return _read_state(path).get("run")
+    except (FileNotFoundError, DamagedSaveError):
+        return None
 
 
 def _read_state(path):
-    """The training state of the checkpoint ``path``; a damaged one is a `DamagedSaveError`."""
-    state = read_json(Path(path) / STATE_FILE)
+    """The training state of the checkpoint ``path``; a damaged one is a `DamagedSaveError`.
+
+    The epoch must be the one in the folder's name, and the history a mapping
+    of names to lists of numbers; the random generators' states are checked
+    against the model by `checked_rng_states`.
+    """
+    file = Path(path) / STATE_FILE
+    state = read_json(file)
     if not isinstance(state, dict) or not {"epoch", "rng_states"} <= state.keys():
-        raise DamagedSaveError(f"{Path(path) / STATE_FILE} is damaged: it lacks the epoch or "
-                               f"the random generators' states.")
+        raise DamagedSaveError(f"{file} is damaged: it lacks the epoch or the random "
+                               f"generators' states.")
+    match = CHECKPOINT_PATTERN.match(Path(path).name)
+    epoch = state["epoch"]
+    if (isinstance(epoch, bool) or not isinstance(epoch, int)
+            or (match and epoch != int(match.group(1)))):
+        raise DamagedSaveError(f"{file} is damaged: its epoch {epoch!r:.40} is not the "
+                               f"checkpoint's ({Path(path).name}).")
+    history = state.setdefault("history", {})
+    if not isinstance(history, dict) or not all(
+            isinstance(values, list) and all(isinstance(value, numbers.Real) for value in values)
+            for values in history.values()):
+        raise DamagedSaveError(f"{file} is damaged: its history is not lists of numbers.")
+    if not isinstance(state.get("run", ""), str):
+        raise DamagedSaveError(f"{file} is damaged: its run id is not a string.")
     return state
 
 
@@ -196,15 +275,21 @@ def load_checkpoint(vae, path):
         raise RuntimeError("Compile the model (compile_myVAE / compile_myAE) before loading a "
                            "checkpoint to train on: the optimizer state needs an optimizer.")
     state = _read_state(path)
+    _check_same_run_parameters(vae, path)
+    rng = checked_rng_states(vae, state["rng_states"], origin=str(path / STATE_FILE))
+    vae.load_weights(path)  # with the optimizer state, as the model is compiled
+    _keep_compiled_learning_rate(vae, path)
+    set_rng_states(vae, rng)
+    vae.checkpoint_run_id = state.get("run")  # continuing that run
+    return state["epoch"]
+
+
+def _check_same_run_parameters(vae, path):
     differences = param_differences(read_params(path)["params"], vae.params)
     if differences:
         raise ValueError(f"The checkpoint {path} belongs to a run with other parameters: "
                          f"{'; '.join(differences)}. Train into another folder, or delete the "
                          f"old one.")
-    vae.load_weights(path)  # with the optimizer state, as the model is compiled
-    _keep_compiled_learning_rate(vae, path)
-    set_rng_states(vae, state["rng_states"])
-    return state["epoch"]
 
 
 def _keep_compiled_learning_rate(vae, path):
@@ -232,7 +317,10 @@ def resume_latest(vae, folder, initial_epoch=0, verbose=True):
     ``train_myVAE(..., checkpoint_dir=folder)``.
     """
     _remove_leftovers(folder)
-    candidates = [path for path, epoch in checkpoints(folder) if epoch > initial_epoch]
+    found = checkpoints(folder)
+    if found:  # also when starting past them: never train on in a folder of another setting
+        _check_same_run_parameters(vae, found[-1][0])
+    candidates = [path for path, epoch in found if epoch > initial_epoch]
     for path in reversed(candidates):
         try:
             epoch = load_checkpoint(vae, path)
@@ -250,6 +338,8 @@ def resume_latest(vae, folder, initial_epoch=0, verbose=True):
 
 
 def _remove_leftovers(folder):
-    """Delete what saves interrupted by a crash left in the checkpoints (``tmp-*`` files)."""
-    for path in Path(folder).glob(f"epoch_*/{TEMP_PREFIX}*"):
-        path.unlink()
+    """Delete what saves interrupted by a crash left in the checkpoints."""
+    for path in Path(folder).glob("epoch_*"):
+        if path.is_dir() and not path.is_symlink():
+            with folder_lock(path, exclusive=True):
+                remove_temporaries(path)

@@ -130,6 +130,36 @@ def encoder_output_shape(input_dim, filters, strides):
     return (height, width, filters[-1])
 
 
+def body_weight_count(input_dim, encoder_conv_filters, encoder_conv_kernel_size,
+                      encoder_conv_strides, decoder_conv_t_filters, decoder_conv_t_kernel_size,
+                      z_dim, use_batch_norm, enc_dense_units, **_):
+    """(weights of `encoder_body` and `decoder_body`, width of the encoder's output).
+
+    Counted from the parameters alone, without building a model, so that a
+    saved folder's parameters can be checked against its weights file before
+    a model of absurd size is built. Batch norm keeps four numbers per channel.
+    """
+    def conv(kernels, channels_in, filters, normalised):
+        count = 0
+        for i, (kernel, n_filters) in enumerate(zip(kernels, filters)):
+            count += kernel * kernel * channels_in * n_filters + n_filters
+            count += 4 * n_filters if use_batch_norm and normalised(i) else 0
+            channels_in = n_filters
+        return count
+
+    flat = math.prod(encoder_output_shape(input_dim, encoder_conv_filters, encoder_conv_strides))
+    count = conv(encoder_conv_kernel_size, input_dim[2], encoder_conv_filters, lambda i: True)
+    features = flat
+    if enc_dense_units:
+        count += flat * enc_dense_units + enc_dense_units
+        features = enc_dense_units
+    count += z_dim * flat + flat  # the decoder's Dense layer
+    last = len(decoder_conv_t_filters) - 1
+    count += conv(decoder_conv_t_kernel_size, encoder_conv_filters[-1], decoder_conv_t_filters,
+                  lambda i: i < last)
+    return count, features
+
+
 class Sampling(layers.Layer):
     """The reparameterisation trick: z = mu + exp(log_var / 2) * eps * eps_factor.
 

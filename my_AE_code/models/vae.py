@@ -6,7 +6,14 @@ from keras import layers
 from my_AE_code.models.base import ConvAutoencoderBase
 from my_AE_code.models.checks import check_images, check_vae_loss
 from my_AE_code.models.kl_strategies import STRATEGIES
-from my_AE_code.models.layers import KLLossLayer, LayerSeeds, Sampling, decoder_body, encoder_body
+from my_AE_code.models.layers import (
+    KLLossLayer,
+    LayerSeeds,
+    Sampling,
+    body_weight_count,
+    decoder_body,
+    encoder_body,
+)
 
 
 class MyVariationalAutoencoder(ConvAutoencoderBase):
@@ -61,6 +68,18 @@ class MyVariationalAutoencoder(ConvAutoencoderBase):
             use_batch_norm=use_batch_norm, use_dropout=use_dropout, act=act,
             solution_type=solution_type, fact=float(fact), enc_dense_units=enc_dense_units,
             seed=seed, dtype_policy=dtype_policy, distribute=distribute)
+
+    @classmethod
+    def check_params(cls, params):
+        super().check_params(params)
+        params = cls._with_defaults(params)
+        check_vae_loss(params["solution_type"], params["fact"], STRATEGIES)
+
+    @classmethod
+    def weight_count(cls, params):
+        body, features = body_weight_count(**params)
+        # mu and log_var, and the Sampling's eps_factor
+        return body + 2 * (features * params["z_dim"] + params["z_dim"]) + 1
 
     def _build(self):
         self.strategy = STRATEGIES[self.solution_type](self.fact, self.z_dim)
