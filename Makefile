@@ -10,9 +10,20 @@ STAMP := $(VENV)/.installed
 # Values injected after each notebook's parameters cell: main, smoke or full (the posts').
 BUDGET ?= main
 
-.PHONY: setup run test test-fast lab bench mutate clean
+.PHONY: setup git-filters run test test-fast lab bench mutate clean
 
-setup: $(STAMP)
+setup: $(STAMP) git-filters
+
+# Outputs never reach git: nbstripout cleans each .ipynb as git reads it (.gitattributes
+# names the filter, this defines it), so Run All and a save leave `git status` clean and
+# `git pull` free to update the notebooks. Cell ids stay, as the committed notebooks keep
+# theirs. Outside a git checkout (a downloaded archive) there is nothing to set up.
+git-filters:
+	@if git rev-parse --git-dir >/dev/null 2>&1; then \
+		git config filter.nbstripout.clean '"$(abspath $(BIN))/python" -m nbstripout --keep-id'; \
+		git config filter.nbstripout.smudge cat; \
+		git config diff.ipynb.textconv '"$(abspath $(BIN))/python" -m nbstripout --keep-id -t'; \
+	fi
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -20,24 +31,25 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e ".[test]"
 	touch $(STAMP)
 
-run: $(STAMP)
+run: setup
 	$(BIN)/python -m my_AE_code.run_notebooks --budget $(BUDGET)
 ifeq ($(BUDGET),main)
 	VAE_MAIN_JOB_DONE=1 $(BIN)/python -m pytest -q -m mainjob tests/test_main_job.py
 endif
 
-test: $(STAMP)
+test: setup
 	$(BIN)/python -m pytest
 
-test-fast: $(STAMP)
+test-fast: setup
 	$(BIN)/python -m pytest -m "not slow and not mainjob"
 
-lab: $(STAMP)
+lab: setup
 	@# No "get notified about Jupyter news?" pop-up in a tutorial's JupyterLab.
 	mkdir -p $(VENV)/share/jupyter/lab/settings
 	echo '{"@jupyterlab/apputils-extension:notification": {"fetchNews": "false"}}' \
 		> $(VENV)/share/jupyter/lab/settings/overrides.json
-	$(BIN)/jupyter lab notebooks/
+	@# JupyterLab refuses to start as root (a container, a cloud VM) unless told it may.
+	$(BIN)/jupyter lab notebooks/ $(if $(filter 0,$(shell id -u)),--allow-root)
 
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks.strategies
