@@ -58,10 +58,15 @@ class MyAutoencoder(ConvAutoencoderBase):
         self.model = keras.Model(model_input, self.decoder(self.encoder(model_input)),
                                  name="autoencoder")
 
-    def compile_myAE(self, learning_rate=0.0005):
-        """Adam and binary cross-entropy averaged over pixels (post II)."""
-        self._compile(learning_rate, lambda model, optimizer: model.compile(
-            optimizer=optimizer, loss=keras.losses.BinaryCrossentropy()))
+    def compile_myAE(self, learning_rate=0.0005, jit_compile="auto"):
+        """Adam and binary cross-entropy averaged over pixels (post II).
+
+        ``jit_compile`` (XLA: "auto", True or False) as in
+        `MyVariationalAutoencoder.compile_myVAE`.
+        """
+        self._compile(learning_rate, lambda model, optimizer, jit: model.compile(
+            optimizer=optimizer, loss=keras.losses.BinaryCrossentropy(), jit_compile=jit),
+            jit_compile)
 
     def train_myAE(self, x_train, batch_size, epochs, initial_epoch=0, callbacks=None,
                    verbose="auto", validation_data=None, shuffle=True, checkpoint_dir=None):

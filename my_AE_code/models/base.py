@@ -20,6 +20,7 @@ from my_AE_code.models.scaling import (
     building_scope,
     check_distribute,
     check_dtype_policy,
+    check_jit_compile,
     with_loss_scaling,
 )
 
@@ -69,12 +70,19 @@ class ConvAutoencoderBase:
 
     # --- training --------------------------------------------------------------------
 
-    def _compile(self, learning_rate, compile_model):
+    def _compile(self, learning_rate, compile_model, jit_compile="auto"):
+        """Adam (with loss scaling under float16), compiled by ``compile_model``.
+
+        ``compile_model(model, optimizer, jit_compile)`` is the strategy's
+        ``compile``; ``self.model.jit_compile`` then says whether XLA is on.
+        """
         check_learning_rate(learning_rate)
+        check_jit_compile(jit_compile)
         self.learning_rate = learning_rate
         with self.distribute.scope():
             optimizer = keras.optimizers.Adam(learning_rate=learning_rate)
-            compile_model(self.model, with_loss_scaling(optimizer, self.dtype_policy))
+            compile_model(self.model, with_loss_scaling(optimizer, self.dtype_policy),
+                          jit_compile)
 
     def _batches(self, x, batch_size, shuffle, name="x_train"):
         """(x, y) batches for ``fit`` from an image array or a dataset of image batches."""

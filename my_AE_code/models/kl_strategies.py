@@ -47,8 +47,9 @@ class KLStrategy:
         """The full VAE as a Keras model (built, ready to compile)."""
         raise NotImplementedError
 
-    def compile(self, model, optimizer):
-        model.compile(optimizer=optimizer, loss=keras.losses.BinaryCrossentropy())
+    def compile(self, model, optimizer, jit_compile="auto"):
+        model.compile(optimizer=optimizer, loss=keras.losses.BinaryCrossentropy(),
+                      jit_compile=jit_compile)
 
     def targets(self, x):
         """The ``y`` that ``fit`` needs for a batch ``x`` (None: no targets)."""
@@ -163,12 +164,12 @@ class TransferKL(KLStrategy):
         outputs = {"reco": decoder(z), "mu": mu, "log_var": log_var}
         return TransferVAE(x, outputs, fact=self.fact, name="vae")
 
-    def compile(self, model, optimizer):
+    def compile(self, model, optimizer, jit_compile="auto"):
         model.compile(optimizer=optimizer, loss={
             "reco": keras.losses.BinaryCrossentropy(),
             "mu": mu_loss_fn(self.fact),
             "log_var": log_var_loss_fn(self.fact),
-        })
+        }, jit_compile=jit_compile)
 
     def targets(self, x):
         dummy = tf.zeros((tf.shape(x)[0], self.z_dim), dtype=x.dtype)
@@ -280,8 +281,8 @@ class TrainStepKL(KLStrategy):
     def build_model(self, encoder, decoder):
         return _called_once(TrainStepVAE(encoder, decoder, self.fact, name="vae"), encoder)
 
-    def compile(self, model, optimizer):
-        model.compile(optimizer=optimizer)
+    def compile(self, model, optimizer, jit_compile="auto"):
+        model.compile(optimizer=optimizer, jit_compile=jit_compile)
 
     def targets(self, x):
         return None

@@ -37,6 +37,20 @@ Several devices (constructor parameter ``distribute``, not saved)
     (index 0) should save the model. The strategy is a property of the
     machines, not of the model, so it is not saved: pass it again to
     ``load(folder, distribute=...)``.
+
+XLA (``compile_myVAE(learning_rate, jit_compile="auto")``, likewise ``compile_myAE``)
+    Keras's ``jit_compile``: with True the training, evaluation and predict
+    steps are compiled by XLA, which fuses operations into fewer kernels.
+    ``"auto"`` (Keras's default, and the package's) resolves on the
+    TensorFlow backend to False on a machine with no device but CPUs, False
+    under a tf.distribute strategy other than the default, and otherwise
+    True when every layer supports XLA (all of this package's do) and op
+    determinism is not enabled (Keras 3.15,
+    ``Trainer._resolve_auto_jit_compile``). So a reader's single GPU trains
+    with XLA, and this project's CPU runs without it: on a 2-core CPU
+    forcing it on was no faster (README, "Scaling up"). True forces XLA
+    (also on a CPU, as the tests do); False turns it off, e.g. to compare.
+    ``model.jit_compile`` holds the resolved choice.
 """
 
 import contextlib
@@ -61,6 +75,20 @@ def check_dtype_policy(dtype_policy):
         raise ValueError(f"dtype_policy={dtype_policy!r} is unknown: use None or one of "
                          f"{choices}.")
     return dtype_policy
+
+
+#: What ``compile_myVAE`` / ``compile_myAE`` accept as ``jit_compile``.
+JIT_COMPILE_CHOICES = ("auto", True, False)
+
+
+def check_jit_compile(jit_compile):
+    """``jit_compile`` unchanged, or a clear error naming the argument and the choices."""
+    if not any(jit_compile is choice or (isinstance(jit_compile, str) and jit_compile == choice)
+               for choice in JIT_COMPILE_CHOICES):
+        raise ValueError(f"jit_compile={jit_compile!r} is not a choice: use \"auto\" (XLA where "
+                         f"a GPU is visible, Keras's default), True (XLA always) or False "
+                         f"(never).")
+    return jit_compile
 
 
 def check_distribute(distribute):

@@ -137,9 +137,16 @@ class MyVariationalAutoencoder(ConvAutoencoderBase):
 
     # --- compile and train ------------------------------------------------------------
 
-    def compile_myVAE(self, learning_rate=0.0005):
-        """Adam with the loss setup of the chosen solution_type."""
-        self._compile(learning_rate, self.strategy.compile)
+    def compile_myVAE(self, learning_rate=0.0005, jit_compile="auto"):
+        """Adam with the loss setup of the chosen solution_type.
+
+        ``jit_compile`` is Keras's switch for XLA: ``"auto"`` turns it on only
+        where a GPU (or TPU) is visible and no tf.distribute strategy is used,
+        so a reader's GPU run takes XLA and a CPU run does not; True or False
+        forces it. ``vae.model.jit_compile`` says what was chosen. See
+        `my_AE_code.models.scaling` for what it does to speed.
+        """
+        self._compile(learning_rate, self.strategy.compile, jit_compile)
 
     def train_myVAE(self, x_train, batch_size, epochs, initial_epoch=0, t_mu=None, t_logvar=None,
                     callbacks=None, verbose="auto", validation_data=None, shuffle=True,
