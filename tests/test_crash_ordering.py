@@ -111,9 +111,8 @@ def save_then_die_on_the_third(image, fp, *args, **kwargs):
     real_save(image, fp, *args, **kwargs)
     saved.append(fp)
     if len(saved) == 3:
-        data = open(fp, "rb").read()
-        with open(fp, "wb") as file:
-            file.write(data[: len(data) // 2])
+        fp.flush()
+        fp.truncate(fp.tell() // 2)
         os._exit(9)
 
 Image.Image.save = save_then_die_on_the_third

@@ -222,9 +222,11 @@ def convert_file(src: Path, dst: Path, size: int, quality: int = 95) -> None:
     training could not decode is never counted as done.
     """
     image = shrink_image(src, size)
-    temp = _new_temp_file(dst)
+    temp, descriptor = _new_temp_file(dst)
     try:
-        image.save(temp, format="JPEG", quality=quality)
+        # Through the descriptor O_EXCL made: a name swapped meanwhile is never written.
+        with os.fdopen(descriptor, "wb") as file:
+            image.save(file, format="JPEG", quality=quality)
         damage = _damage(temp, size)
         if damage:
             raise OSError(f"the written image does not read back: {damage}")
@@ -234,8 +236,10 @@ def convert_file(src: Path, dst: Path, size: int, quality: int = 95) -> None:
         raise
 
 
-def _new_temp_file(dst: Path) -> Path:
-    """Create a new, empty temporary file next to `dst`, for this call alone; its path.
+def _new_temp_file(dst: Path) -> tuple[Path, int]:
+    """Create a new, empty temporary file next to `dst`, for this call alone.
+
+    Returns its path and an open descriptor for writing it.
 
     The name is random and the file is created with O_EXCL, which refuses any
     existing name, a planted symbolic link included, instead of writing
@@ -248,8 +252,7 @@ def _new_temp_file(dst: Path) -> Path:
     """
     hint = "." + dst.name if len(os.fsencode(dst.name)) <= TEMP_HINT_MAX_BYTES else ""
     temp = dst.with_name(f"{TEMP_PREFIX}{secrets.token_hex(8)}{hint}{TEMP_SUFFIX}")
-    os.close(os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))
-    return temp
+    return temp, os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
 
 
 def _damage(path: Path, size: int) -> str | None:
