@@ -44,8 +44,7 @@ from PIL import Image
 from my_AE_code import figures
 from my_AE_code.celeba import celeba_datasets, find_or_make_celeba, pipeline, prepare_celeba
 from my_AE_code.celeba.files import ATTR_FILES, IMAGES_DIR, find_file, list_images
-from my_AE_code.models import MyVariationalAutoencoder
-from my_AE_code.models.layouts import CELEBA_LAYOUT
+from my_AE_code.celeba.model import LEARNING_RATE, celeba_vae
 
 source = find_or_make_celeba(setup.data_dir, n_standin=N_STANDIN, seed=SEED)
 originals = source.root / IMAGES_DIR
@@ -172,8 +171,7 @@ def one_pass(stream):
 one_pass(data.train)  # the first pass opens the files and traces the functions
 pipeline_rate = one_pass(data.train)
 
-vae = MyVariationalAutoencoder(**CELEBA_LAYOUT, solution_type=3, fact=5.0)
-vae.compile_myVAE(0.0005)
+vae = celeba_vae(image_size=IMAGE_SIZE, seed=SEED, learning_rate=LEARNING_RATE)  # post X's
 vae.model.train_on_batch(images)  # traces the training step
 start = time.perf_counter()
 for _ in range(TRAINING_STEPS):
