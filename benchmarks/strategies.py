@@ -20,7 +20,10 @@ only when it exceeds the spread of both (else "within noise", see
 floor (see benchmarks/flops.py; float32 matmul speed, for mixed precision
 too); peak memory. With ``--celeba`` also strategy 3 in mixed precision
 (float16 on a GPU, bfloat16 on a CPU) and with post XII's extra Dense layer,
-each compared with strategy 3 as the notebooks train it.
+each compared with strategy 3 as the notebooks train it. In both layouts
+strategy 3 and the AE also train with XLA forced on (``jit_compile=True``;
+"auto", Keras's default, leaves it off on a CPU and turns it on on a GPU),
+each compared with its twin as compiled by default.
 """
 
 import argparse
@@ -48,6 +51,8 @@ from my_AE_code.timing import compare, interleaved_seconds  # noqa: E402
 FACT = 1e-3  # mean convention; each strategy gets the equivalent in its own convention
 #: The extra Dense layer of post XII, as notebook 12 uses it.
 DENSE_UNITS = 256
+#: Suffix of the variants trained with ``jit_compile=True``.
+XLA = "XLA"
 
 
 @dataclass
@@ -79,15 +84,15 @@ def variants(arch, x, batch_size, celeba, mixed="mixed_bfloat16"):
         return Runner(train_one_epoch, flops.training_flops_per_sample(parts.encoder,
                                                                        parts.decoder))
 
-    def vae(solution_type, **extras):
+    def vae(solution_type, jit_compile="auto", **extras):
         fact = STRATEGIES[solution_type].convention.fact_from(FACT, MEAN, n_pixels, arch["z_dim"])
         model = MyVariationalAutoencoder(**arch, solution_type=solution_type, fact=fact, **extras)
-        model.compile_myVAE(0.0005)
+        model.compile_myVAE(0.0005, jit_compile=jit_compile)
         return runner(lambda: model.train_myVAE(x, batch_size, epochs=1, verbose=0), model)
 
-    def autoencoder():
+    def autoencoder(jit_compile="auto"):
         model = MyAutoencoder(**arch)
-        model.compile_myAE(0.0005)
+        model.compile_myAE(0.0005, jit_compile=jit_compile)
         return runner(lambda: model.train_myAE(x, batch_size, epochs=1, verbose=0), model)
 
     def part_iv():
@@ -109,6 +114,9 @@ def variants(arch, x, batch_size, celeba, mixed="mixed_bfloat16"):
         "AE": autoencoder,
         "part IV layout": part_iv,
         **{f"solution_type {t}": (lambda t=t: vae(t)) for t in range(4)},
+        # XLA forced on; "auto" (the twins above) is off on a CPU, on with a GPU.
+        f"AE {XLA}": lambda: autoencoder(jit_compile=True),
+        f"solution_type 3 {XLA}": lambda: vae(3, jit_compile=True),
     }
     if celeba:
         # The CelebA notebooks' choices: strategy 3 in mixed precision, and with post XII's layer.
@@ -177,11 +185,11 @@ def print_table(seconds, variants_run, n_samples, steps, matmul_rate):
 
 
 def print_pairs(seconds):
-    """The comparisons the CelebA notebooks ask about, each against strategy 3 in float32."""
-    base = "solution_type 3"
+    """Each variant of strategy 3 (and the AE with XLA) against its default twin."""
     for name in seconds:
-        if name.startswith(base + " ") and base in seconds:
-            print(compare(seconds, name, base))
+        for base in ("solution_type 3", "AE"):
+            if name.startswith(base + " ") and base in seconds:
+                print(compare(seconds, name, base))
 
 
 def main(argv=None):
