@@ -10,7 +10,7 @@ STAMP := $(VENV)/.installed
 # Values injected after each notebook's parameters cell: main, smoke or full (the posts').
 BUDGET ?= main
 
-.PHONY: setup git-filters run test test-fast lab bench mutate clean
+.PHONY: setup git-filters run test test-fast lab bench gpu-check mutate clean
 
 setup: $(STAMP) git-filters
 
@@ -55,6 +55,11 @@ bench: $(STAMP)
 	$(BIN)/python -m benchmarks.strategies
 	$(BIN)/python -m benchmarks.strategies --celeba
 	$(BIN)/python -m benchmarks.celeba_input
+
+# On a GPU: training speed (float32/mixed, XLA off/on), the input path, notebooks 10 and 14;
+# one table, also in results/gpu_check.json. Without a GPU: the same code briefly on the CPU.
+gpu-check: $(STAMP)
+	$(BIN)/python -m benchmarks.gpu
 
 # Mutants of my_AE_code/models/ against its fast unit tests ([tool.mutmut] in pyproject.toml).
 # All of models/ is about 2,200 mutants: hours on two cores. Try one part with, e.g.,

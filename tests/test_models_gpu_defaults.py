@@ -161,7 +161,7 @@ def test_a_killed_float16_run_resumes_with_its_loss_scale(tmp_path, case):
     assert scale_state(reference) == (MARKED_SCALE, 8)  # no step overflowed at this scale
 
     folder = tmp_path / "checkpoints"
-    crashed, train = marked()
+    _, train = marked()
     with pytest.raises(KeyboardInterrupt):
         train(images, **fit, checkpoint_dir=folder, callbacks=[Crash(at=2)])
     assert checkpoints.latest_checkpoint(folder) == (folder / "epoch_002", 2)
