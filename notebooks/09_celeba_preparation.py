@@ -27,6 +27,7 @@ IMAGE_SIZE = 96        # side of the prepared squares (post IX)
 BATCH_SIZE = 128
 N_STANDIN = 2000       # images in the stand-in, used only where CelebA is missing
 TRAINING_STEPS = 5     # batches trained to measure what training consumes
+INPUT_ROUNDS = 5       # interleaved rounds timing the stream against the decode-once caches
 
 # %%
 from my_AE_code.notebook_setup import setup_notebook, show_key_numbers
@@ -42,6 +43,7 @@ import numpy as np
 from PIL import Image
 
 from my_AE_code import figures
+from my_AE_code.timing import compare, interleaved_seconds
 from my_AE_code.celeba import celeba_datasets, find_or_make_celeba, pipeline, prepare_celeba
 from my_AE_code.celeba.files import ATTR_FILES, IMAGES_DIR, find_file, list_images
 from my_AE_code.celeba.model import LEARNING_RATE, celeba_vae
@@ -127,7 +129,8 @@ print(inspect.getsource(pipeline.celeba_datasets))
 
 # %%
 has_attributes = find_file(source.root, ATTR_FILES) is not None
-data = celeba_datasets(report.out_dir, BATCH_SIZE, with_attributes=has_attributes, seed=SEED)
+data = celeba_datasets(report.out_dir, BATCH_SIZE, with_attributes=has_attributes, seed=SEED,
+                      cache="stream")  # the stream; decoding once comes further down
 print(f"{len(data.train_files):,} training and {len(data.test_files):,} test images of shape "
       f"{data.image_shape}")
 print("one element of the stream:", data.train.element_spec)
@@ -188,6 +191,70 @@ ax.invert_yaxis()
 plt.show()
 
 # %% [markdown]
+# ## Decoding once: an input path that can feed a GPU
+#
+# The stream decodes every JPEG again in every epoch. On this CPU that is
+# plenty; a GPU trains this VAE tens of times faster, and then decoding on a
+# few cores may become what training waits for, as the posts'
+# `ImageDataGenerator` was. So `celeba_datasets` can decode the images **once**
+# into one uint8 array (27,648 bytes a face: 4.5 GB for CelebA's 162,770
+# training images) and gather shuffled batches from it:
+#
+# - `cache="memory"`: the array in RAM;
+# - `cache="disk"`: a `.npy` file next to the images, memory-mapped, so the
+#   operating system keeps in RAM what fits and reads the rest from disk;
+# - `cache="stream"`: the stream above, decoding per epoch;
+# - `cache="auto"` (the default): memory when the arrays take at most half
+#   the memory available, else disk, else the stream.
+#
+# Only indices are shuffled, so every epoch still sees all images in a new
+# order, and the batches hold exactly the pixels the stream delivers. Below,
+# one pass over the training images on each path, timed in interleaved rounds
+# so that the machine's changing load hits all three alike; the first pass of
+# each is untimed, and the set-up time includes decoding everything once.
+
+# %%
+auto = celeba_datasets(report.out_dir, BATCH_SIZE, seed=SEED)
+print(f"cache='auto' chose {auto.cache!r} here, for {len(auto.train_files):,} training images")
+paths, setup_seconds = {}, {}
+for cache in ("stream", "memory", "disk"):
+    start = time.perf_counter()
+    paths[cache] = celeba_datasets(report.out_dir, BATCH_SIZE, seed=SEED, cache=cache).train
+    setup_seconds[cache] = time.perf_counter() - start
+
+
+def one_pass_of(stream):
+    def run():
+        for _batch in stream:
+            pass
+    return run
+
+
+seconds = interleaved_seconds({cache: one_pass_of(stream) for cache, stream in paths.items()},
+                              INPUT_ROUNDS)
+rates = {cache: [len(data.train_files) / s for s in times] for cache, times in seconds.items()}
+median_rates = {cache: float(np.median(values)) for cache, values in rates.items()}
+for cache, values in rates.items():
+    print(f"{cache:6s}: {median_rates[cache]:8,.0f} images/s (rounds {min(values):,.0f}-"
+          f"{max(values):,.0f}); set-up {setup_seconds[cache]:.2f} s")
+for cache in ("memory", "disk"):
+    print(f"seconds per pass, {compare(seconds, 'stream', cache)}")
+
+fig, ax = plt.subplots(figsize=(7, 2.8))
+labels = [f"{cache} delivers" for cache in rates] + ["training consumes"]
+ax.barh(labels, [*median_rates.values(), training_rate], color=["C2", "C0", "C9", "C1"])
+for row, values in enumerate(rates.values()):
+    ax.plot(values, [row] * len(values), "k.", markersize=4)
+ax.set_xscale("log")
+ax.set_xlabel("images per second (log scale; dots: the rounds)")
+ax.invert_yaxis()
+plt.show()
+
+# %% [markdown]
+# On a GPU, `python -m benchmarks.gpu` (`make gpu-check`) measures the same
+# paths against what that GPU trains per second.
+
+# %% [markdown]
 # ## What this notebook showed
 
 # %%
@@ -195,7 +262,11 @@ show_key_numbers(standin=source.is_standin, images=len(names), converted=report.
                  already_done_on_second_run=again.already_done, skipped=len(report.failed),
                  train_images=len(data.train_files), test_images=len(data.test_files),
                  pipeline_images_per_s=pipeline_rate, training_images_per_s=training_rate,
-                 pipeline_over_training=pipeline_rate / training_rate)
+                 pipeline_over_training=pipeline_rate / training_rate,
+                 auto_cache=auto.cache,
+                 **{f"{cache}_images_per_s": rate for cache, rate in median_rates.items()},
+                 memory_over_stream=median_rates["memory"] / median_rates["stream"],
+                 disk_over_stream=median_rates["disk"] / median_rates["stream"])
 
 # %% [markdown]
 # - CelebA (or its stand-in) is found or made, and every image is cropped and
@@ -204,6 +275,8 @@ show_key_numbers(standin=source.is_standin, images=len(names), converted=report.
 #   96x96: hence a stream of small files instead of one big array;
 # - `tf.data` replaces the posts' `ImageDataGenerator`, and it delivers images
 #   many times faster than the VAE can train on them (the ratio above);
-#   on a GPU, where training is faster, more CPU cores keep the pipeline ahead.
+# - decoding once, into memory or a memory-mapped file, delivers batches
+#   several times faster than the stream (the ratios above): the path for a
+#   GPU, which trains far faster than this CPU. `cache="auto"` picks it.
 #
 # Notebook 10 trains the VAE of the posts on these images.
