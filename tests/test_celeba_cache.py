@@ -86,6 +86,13 @@ def test_a_disk_cache_is_written_once_and_found_again(celeba, tmp_path, monkeypa
                             with_attributes=True)
     np.testing.assert_array_equal(epoch(again.train)[0], first[0])
 
+    # A new image changes the folder: its caches are written again, the old ones removed.
+    monkeypatch.undo()
+    Image.new("RGB", (SIZE, SIZE), (1, 2, 3)).save(celeba / "000099.jpg")
+    celeba_datasets(celeba, batch_size=8, cache="disk", cache_dir=folder)
+    newer = sorted(path.name for path in folder.glob("*.npy"))
+    assert len(newer) == 2 and not set(newer) & set(files)
+
 
 def test_a_damaged_or_interrupted_disk_cache_is_written_again(celeba, tmp_path):
     folder = tmp_path / "c"

@@ -148,8 +148,8 @@ def celeba_datasets(
             if cache == "memory":
                 images = decode_all(paths, image_shape)
             else:
-                images = disk_cache(paths, image_shape, cache_dir,
-                                    f"{image_dir.name}_{split}_{_cache_key(image_dir, files)}")
+                images = disk_cache(paths, image_shape, cache_dir, f"{image_dir.name}_{split}",
+                                    _cache_key(image_dir, files))
             return _from_array(images, rows, batch_size, shuffled, seed)
         items = paths if rows is None else (paths, rows)
         dataset = tf.data.Dataset.from_tensor_slices(items)
@@ -222,15 +222,18 @@ def decode_all(paths: list[bytes], image_shape, out: np.ndarray | None = None) -
     return out
 
 
-def disk_cache(paths: list[bytes], image_shape, cache_dir: str | Path, name: str) -> np.ndarray:
-    """The memory-mapped ``cache_dir/name.npy``, written first if it is missing or damaged.
+def disk_cache(paths: list[bytes], image_shape, cache_dir: str | Path, prefix: str,
+               key: str) -> np.ndarray:
+    """The memory-mapped ``cache_dir/{prefix}_{key}.npy``, written first if missing or damaged.
 
     The file is written under a temporary name and renamed when complete, so
     an interrupted write never counts; a lock file keeps two processes from
-    writing the same cache at once.
+    writing the same cache at once. Writing one removes the caches of other
+    keys with the same prefix: the images they hold have changed since.
     """
     cache_dir = Path(cache_dir)
     cache_dir.mkdir(parents=True, exist_ok=True)
+    name = f"{prefix}_{key}"
     final = cache_dir / f"{name}.npy"
     shape = (len(paths), *image_shape)
     with _locked(cache_dir / f".{name}.lock"):
@@ -256,6 +259,9 @@ def disk_cache(paths: list[bytes], image_shape, cache_dir: str | Path, name: str
         except BaseException:
             temporary.unlink(missing_ok=True)
             raise
+        for stale in cache_dir.glob(f"{prefix}_*.npy"):
+            if stale != final and len(stale.stem) == len(name):  # same prefix, another key
+                stale.unlink()
     return np.load(final, mmap_mode="r")
 
 
