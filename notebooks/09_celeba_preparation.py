@@ -275,8 +275,10 @@ show_key_numbers(standin=source.is_standin, images=len(names), converted=report.
 #   96x96: hence a stream of small files instead of one big array;
 # - `tf.data` replaces the posts' `ImageDataGenerator`, and it delivers images
 #   many times faster than the VAE can train on them (the ratio above);
-# - decoding once, into memory or a memory-mapped file, delivers batches
-#   several times faster than the stream (the ratios above): the path for a
-#   GPU, which trains far faster than this CPU. `cache="auto"` picks it.
+# - decoding once into memory delivers batches several times faster than the
+#   stream (the ratio above, beyond the rounds' spread): the path for a GPU,
+#   which trains far faster than this CPU, and what `cache="auto"` picks when
+#   the images fit. The memory-mapped file, for when they do not, lands
+#   between the two; how far above the stream, the printed verdict says.
 #
 # Notebook 10 trains the VAE of the posts on these images.
