@@ -16,9 +16,11 @@
 # number: a classifier trained on the attribute labels judges whether the
 # shifted faces really show the attribute more than the originals.
 #
-# It uses the model notebook 10 saved (`results/10_celeba_vae`); without it, it
-# trains one first and says so. **Running time:** a minute or two with the
-# saved model; otherwise add notebook 10's training time.
+# It uses the model notebook 10 saved (`results/10_celeba_vae`) when that
+# model was made for faces of this notebook's `IMAGE_SIZE`; otherwise it
+# trains post X's VAE first, for `FALLBACK_EPOCHS`, and says so. **Running
+# time:** a minute or two with the saved model; otherwise add notebook 10's
+# training time.
 
 # %% tags=["parameters"]
 SEED = 42
@@ -29,7 +31,7 @@ N_FACES = 6            # faces that get each attribute added
 BATCH_SIZE = 128
 IMAGE_SIZE = 96
 N_STANDIN = 2000       # images in the stand-in, used only where CelebA is missing
-FALLBACK_EPOCHS = 24   # training epochs, only if notebook 10's model is missing
+FALLBACK_EPOCHS = 24   # epochs to train, only without notebook 10's model for IMAGE_SIZE
 MIXED_PRECISION = "auto"  # "auto": mixed_float16 on a GPU with tensor cores, else float32
 DISTRIBUTE = "auto"       # "auto": MirroredStrategy over several GPUs, else one device
 
@@ -68,8 +70,8 @@ print(f"{'the generated STAND-IN' if source.is_standin else 'CelebA'}: "
 
 # %%
 vae = load_or_train(setup.results_dir, celeba_datasets(prepared, BATCH_SIZE, seed=SEED).train,
-                    epochs=FALLBACK_EPOCHS, seed=SEED, dtype_policy=dtype_policy,
-                    distribute=distribute)
+                    epochs=FALLBACK_EPOCHS, image_size=IMAGE_SIZE, seed=SEED,
+                    dtype_policy=dtype_policy, distribute=distribute)
 Z_DIM = vae.z_dim
 
 # %% [markdown]
@@ -84,9 +86,9 @@ figures.plot_generated(vae, Z_DIM, n=16, seed=SEED)
 # ## Does each latent component look like N(0, 1)?
 #
 # The test faces' `mu` (sampling off) and sampled `z`, one histogram per
-# component for the first eight of the 256, against the N(0, 1) density.
+# component for the first eight of the model's `Z_DIM`, against the N(0, 1) density.
 # `z` adds each face's own spread to `mu`, so its histograms come closer to
-# N(0, 1); the summary numbers below cover all 256 components.
+# N(0, 1); the summary numbers below cover all components.
 #
 # Where `mu` is much narrower than N(0, 1) and a face's own sigma is close to
 # 1, as for most components in `make run`'s short training on the stand-in,
@@ -138,7 +140,8 @@ else:
 
 # %% [markdown]
 # A classifier judges the result. For each attribute, a logistic regression
-# learns from the training faces' pixels (shrunk to 24x24) whether a face
+# learns from the training faces' pixels (shrunk to 24x24 for 96x96 faces:
+# the largest side up to 24 that divides `IMAGE_SIZE`) whether a face
 # shows it. It then scores the decoded test faces: the originals (factor 0)
 # and the same faces with the vector added. If the vector carries the
 # attribute, the probability rises with the factor.
@@ -146,15 +149,21 @@ else:
 # %%
 training_faces = np.concatenate([batch.numpy() for batch in data.train.take(n_batches)]) \
     if attributes is not None else None
+side = max(s for s in range(1, 25) if IMAGE_SIZE % s == 0)  # the classifier's image side
+unknown = [name for name in ATTRIBUTES if attributes is not None and name not in attributes.names]
+if unknown:
+    raise ValueError(f"ATTRIBUTES names {unknown}, which {attr_file.name} does not have; its "
+                     f"columns are {', '.join(attributes.names)}.")
 shift_scores, rose_for = {}, {}
 for name in ATTRIBUTES if attributes is not None else ():
     column = attributes.names.index(name)
     vector = attribute_vector(mu_train, train_labels[:, column])
     without = np.flatnonzero(test_labels[:, column] < 0)[:N_FACES]
     shifted = add_attribute(vae, mu_test[without], vector, factors=FACTORS)
-    classifier = attribute_classifier(training_faces, train_labels[:, column])
+    classifier = attribute_classifier(training_faces, train_labels[:, column], size=side)
     probability = classifier.predict_proba(
-        shrink(shifted.reshape(-1, *shifted.shape[2:])))[:, 1].reshape(shifted.shape[:2])
+        shrink(shifted.reshape(-1, *shifted.shape[2:]), size=side))[:, 1].reshape(
+            shifted.shape[:2])
     shift_scores[name] = probability.mean(axis=0)
     per_factor = {factor: round(float(p), 2) for factor, p in zip(FACTORS, probability.mean(0))}
     rose_for[name] = float(np.mean(probability[:, -1] > probability[:, 0]))

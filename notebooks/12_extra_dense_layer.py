@@ -3,10 +3,11 @@
 #
 # Post XII looks at where the CelebA VAE's parameters sit. Most of them are
 # not in the convolutions: they connect the Encoder's last feature map,
-# flattened to 6 x 6 x 256 = 9,216 numbers, to the two Dense layers `mu` and
-# `log_var`, each `z_dim` wide. One Dense layer of moderate width between the
-# flattened map and `mu`/`log_var` (keras.io's VAE example has one) cuts that
-# sharply: its 9,216 x units connections are paid once instead of twice.
+# flattened (for the post's 96 x 96 faces) to 6 x 6 x 256 = 9,216 numbers, to
+# the two Dense layers `mu` and `log_var`, each `z_dim` wide. One Dense layer
+# of moderate width between the flattened map and `mu`/`log_var` (keras.io's
+# VAE example has one) cuts that sharply: its flattened-size x units
+# connections are paid once instead of twice.
 #
 # This notebook counts the parameters from the models themselves and sets
 # them against the post's figures, then trains the VAE with and without the
@@ -25,6 +26,7 @@ SEED = 42
 DENSE_UNITS = 256      # width of the extra layer (post XII: z_dim, i.e. 256; also 384)
 Z_DIM = 256
 FACT = 5.0             # sum convention (solution_type 3)
+USE_BATCH_NORM = False  # post XII's counts are of an Encoder without batch norm
 LEARNING_RATE = 0.0005
 BATCH_SIZE = 128
 EPOCHS = 10
@@ -46,20 +48,14 @@ from IPython.display import display
 from my_AE_code import figures, memory
 from my_AE_code.celeba import celeba_datasets, find_or_make_celeba, prepare_celeba
 from my_AE_code.celeba.files import IMAGES_DIR
-from my_AE_code.models import MyVariationalAutoencoder
+from my_AE_code.celeba.model import CONV_LAYERS, celeba_vae
+from my_AE_code.models.layers import encoder_output_shape
 from my_AE_code.timing import compare, interleaved_seconds
 
 dtype_policy, distribute = scaling_choices(MIXED_PRECISION, DISTRIBUTE)
 print(f"dtype policy {dtype_policy}; "
       f"{distribute.num_replicas_in_sync if distribute else 1} device(s) share each batch")
 
-CELEBA_CONV = dict(
-    input_dim=(IMAGE_SIZE, IMAGE_SIZE, 3),
-    encoder_conv_filters=[32, 64, 128, 256], encoder_conv_kernel_size=[3, 3, 3, 3],
-    encoder_conv_strides=[2, 2, 2, 2],
-    decoder_conv_t_filters=[128, 64, 32, 3], decoder_conv_t_kernel_size=[3, 3, 3, 3],
-    decoder_conv_t_strides=[2, 2, 2, 2],
-)
 
 
 def trainable(model):
@@ -69,36 +65,46 @@ def trainable(model):
 # %% [markdown]
 # ## Counting parameters
 #
-# The Encoder's trainable parameters for the post's four cases, counted from
-# the models, beside the post's figures:
+# The Encoder's trainable parameters for the post's four cases (96 x 96
+# faces, no batch norm), counted from the models, beside the post's figures:
 
 # %%
 POSTS_COUNTS = {(512, None): 9_826_624, (256, None): 5_107_520, (256, 256): 2_879_552,
                 (256, 384): 4_124_864}
 counts = {}
 for z_dim, units in POSTS_COUNTS:
-    probe = MyVariationalAutoencoder(**CELEBA_CONV, z_dim=z_dim, enc_dense_units=units,
-                                     solution_type=3)
+    probe = celeba_vae(image_size=96, z_dim=z_dim, use_batch_norm=False,
+                       enc_dense_units=units)
     counts[z_dim, units] = trainable(probe.encoder)
     same = counts[z_dim, units] == POSTS_COUNTS[z_dim, units]
     print(f"z_dim {z_dim}, extra layer {units or '-':>4}: {counts[z_dim, units]:>10,} "
           f"(post: {POSTS_COUNTS[z_dim, units]:,}) {'same' if same else 'DIFFERENT'}")
+del probe
 
 # %% [markdown]
-# Where they come from, for `z_dim` = 256: the four convolutions, then the
-# connections after the flattened map. Without the extra layer, `mu` and
-# `log_var` each connect all 9,216 numbers to 256 outputs; with it, the 9,216
-# numbers feed the extra layer once, and `mu`/`log_var` connect only its 256.
+# Where they come from, for this notebook's `IMAGE_SIZE`, `Z_DIM` and
+# `DENSE_UNITS`: the four convolutions, then the connections after the
+# flattened map. Without the extra layer, `mu` and `log_var` each connect all
+# of the flattened numbers to `Z_DIM` outputs; with it, the flattened numbers
+# feed the extra layer once, and `mu`/`log_var` connect only its
+# `DENSE_UNITS`.
 
 # %%
-flat = 6 * 6 * 256
-conv = sum(3 * 3 * c_in * c_out + c_out for c_in, c_out in ((3, 32), (32, 64), (64, 128),
-                                                               (128, 256)))
+height, width, channels = encoder_output_shape((IMAGE_SIZE, IMAGE_SIZE, 3),
+                                               CONV_LAYERS["encoder_conv_filters"],
+                                               CONV_LAYERS["encoder_conv_strides"])
+flat = height * width * channels
+filters = [3, *CONV_LAYERS["encoder_conv_filters"]]
+# weights and bias of each 3 x 3 convolution; batch norm trains two more numbers per filter
+conv = sum(3 * 3 * c_in * c_out + c_out + (2 * c_out if USE_BATCH_NORM else 0)
+           for c_in, c_out in zip(filters, filters[1:]))
 without = conv + 2 * (flat * Z_DIM + Z_DIM)
 with_layer = conv + (flat * DENSE_UNITS + DENSE_UNITS) + 2 * (DENSE_UNITS * Z_DIM + Z_DIM)
+print(f"{IMAGE_SIZE} x {IMAGE_SIZE} faces: the last feature map is {height} x {width} x "
+      f"{channels}, flattened {flat:,} numbers")
 print(f"convolutions: {conv:,}")
-print(f"without: {conv:,} + 2 x (9,216 x {Z_DIM} + {Z_DIM}) = {without:,}")
-print(f"with {DENSE_UNITS} units: {conv:,} + (9,216 x {DENSE_UNITS} + {DENSE_UNITS}) "
+print(f"without: {conv:,} + 2 x ({flat:,} x {Z_DIM} + {Z_DIM}) = {without:,}")
+print(f"with {DENSE_UNITS} units: {conv:,} + ({flat:,} x {DENSE_UNITS} + {DENSE_UNITS}) "
       f"+ 2 x ({DENSE_UNITS} x {Z_DIM} + {Z_DIM}) = {with_layer:,}")
 
 parts = {"convolutions": (conv, conv),
@@ -121,11 +127,10 @@ plt.show()
 
 # %%
 setup_notebook(seed=SEED)
-big = MyVariationalAutoencoder(**CELEBA_CONV, z_dim=Z_DIM, solution_type=3, fact=FACT, seed=SEED,
-                               dtype_policy=dtype_policy, distribute=distribute)
-small = MyVariationalAutoencoder(**CELEBA_CONV, z_dim=Z_DIM, enc_dense_units=DENSE_UNITS,
-                                 solution_type=3, fact=FACT, seed=SEED,
-                                 dtype_policy=dtype_policy, distribute=distribute)
+post_x = dict(image_size=IMAGE_SIZE, z_dim=Z_DIM, fact=FACT, use_batch_norm=USE_BATCH_NORM,
+              seed=SEED, dtype_policy=dtype_policy, distribute=distribute)
+big = celeba_vae(**post_x)
+small = celeba_vae(**post_x, enc_dense_units=DENSE_UNITS)
 models = {"no extra layer": big, f"extra layer of {DENSE_UNITS}": small}
 for name, vae in models.items():
     n = trainable(vae.model)
@@ -206,7 +211,7 @@ for name, vae in models.items():
 names = list(models)
 show_key_numbers(
     standin=source.is_standin, epochs=EPOCHS,
-    encoder_params_without=counts[Z_DIM, None],
+    encoder_params_without=trainable(big.encoder),
     encoder_params_with=trainable(small.encoder),
     seconds_per_epoch_without=medians[names[0]], seconds_per_epoch_with=medians[names[1]],
     time_difference_is_real=speed.real,
@@ -216,7 +221,8 @@ show_key_numbers(
 
 # %% [markdown]
 # - the parameter counts equal the post's, and the arithmetic shows why: the
-#   flattened 9,216 numbers are connected once instead of twice;
+#   flattened numbers (9,216 for the post's 96 x 96 faces) are connected once
+#   instead of twice;
 # - the extra layer saves memory (weights and Adam's slots, and the measured
 #   peak above); whether an epoch's time differs, the verdict above says: the
 #   post saw the same time on its GPU, since the work per image hardly changes

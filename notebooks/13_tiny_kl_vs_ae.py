@@ -18,7 +18,9 @@
 # 6. how often the clipping of `eps` at 5 acts.
 #
 # The AE and the tiny-KL VAE train here; the normal VAE is notebook 10's
-# model (trained here for as many epochs if it is missing).
+# model if that has this notebook's `IMAGE_SIZE`, `Z_DIM`, `FACT` and
+# `USE_BATCH_NORM`, and is otherwise trained here for as many epochs (the
+# notebook says which).
 #
 # **Running time.** With the parameters below (two models of 24 epochs over
 # CelebA's 162,770 training faces) about two hours on the posts' GPU (120 s
@@ -31,7 +33,8 @@
 SEED = 42
 Z_DIM = 256
 FACT_TINY = 1e-5       # sum convention: the "tiny KL" of post XIII
-USE_BATCH_NORM = True  # the VAEs normalise their conv layers; the post's AE did not
+FACT = 5.0             # the normal VAE's (notebook 10, post X)
+USE_BATCH_NORM = True  # both VAEs normalise their conv layers; the post's AE did not
 LEARNING_RATE = 0.0005
 BATCH_SIZE = 128
 EPOCHS = 24
@@ -57,9 +60,9 @@ from my_AE_code import figures, latent_stats
 from my_AE_code.callbacks import LossPrinter
 from my_AE_code.celeba import celeba_datasets, find_or_make_celeba, prepare_celeba
 from my_AE_code.celeba.files import IMAGES_DIR
-from my_AE_code.celeba.model import load_or_train
+from my_AE_code.celeba.model import celeba_vae, load_or_train
 from my_AE_code.inference import encode
-from my_AE_code.models import MyAutoencoder, MyVariationalAutoencoder
+from my_AE_code.models import MyAutoencoder
 from my_AE_code.models.layers import Sampling
 from my_AE_code.models.layouts import CELEBA_LAYOUT
 
@@ -88,29 +91,31 @@ ae.compile_myAE(LEARNING_RATE)
 print("AE")
 logs = ae.train_myAE(data.train, batch_size=None, epochs=EPOCHS, verbose=0,
                      callbacks=[LossPrinter(every_n_epochs=max(1, EPOCHS // 4))]).history
-# The AE's BCE is a mean over pixels; times the 96 x 96 pixels it is on the VAEs' scale.
+# The AE's BCE is a mean over pixels; times the pixels of a face it is on the VAEs' scale.
 histories["AE"] = {"loss": [value * N_PIXELS for value in logs["loss"]]}
 
 setup_notebook(seed=SEED)
-tiny = MyVariationalAutoencoder(**CELEBA_CONV, use_batch_norm=USE_BATCH_NORM, solution_type=3,
-                                fact=FACT_TINY, seed=SEED, dtype_policy=dtype_policy,
-                                distribute=distribute)
-tiny.compile_myVAE(LEARNING_RATE)
+tiny = celeba_vae(image_size=IMAGE_SIZE, z_dim=Z_DIM, fact=FACT_TINY,
+                  use_batch_norm=USE_BATCH_NORM, learning_rate=LEARNING_RATE, seed=SEED,
+                  dtype_policy=dtype_policy, distribute=distribute)
 print(f"VAE, fact {FACT_TINY}")
 histories["tiny-KL VAE"] = tiny.train_myVAE(
     data.train, batch_size=None, epochs=EPOCHS, verbose=0,
     callbacks=[LossPrinter(every_n_epochs=max(1, EPOCHS // 4))]).history
 
-print("normal VAE (fact 5)")
-vae = load_or_train(setup.results_dir, data.train, epochs=EPOCHS, seed=SEED, verbose=0,
+print(f"normal VAE (fact {FACT:g})")
+vae = load_or_train(setup.results_dir, data.train, epochs=EPOCHS, image_size=IMAGE_SIZE,
+                    z_dim=Z_DIM, fact=FACT, use_batch_norm=USE_BATCH_NORM,
+                    learning_rate=LEARNING_RATE, seed=SEED, verbose=0,
                     dtype_policy=dtype_policy, distribute=distribute)
 models = {"AE": ae, "tiny-KL VAE": tiny, "normal VAE": vae}
 
 # %% [markdown]
 # ### 1. Losses
 #
-# All on one scale: the binary cross-entropy summed over a face's 96 x 96
-# pixels (the AE's per-pixel mean times 9,216), plus for the VAEs `fact` times
+# All on one scale: the binary cross-entropy summed over a face's
+# `IMAGE_SIZE` x `IMAGE_SIZE` pixels (the AE's per-pixel mean times
+# `N_PIXELS`; 9,216 for the posts' 96 x 96), plus for the VAEs `fact` times
 # their KL divergence. The last epoch's training losses, as the post reports
 # them:
 
@@ -161,8 +166,9 @@ figures.plot_radius_distributions(radii, bins=edges)
 # %% [markdown]
 # The post found the AE's radii peaking near 16.75 and the tiny-KL VAE's close
 # to it, near 16, with the same width. A VAE with a real KL loss pulls its
-# points in: for 256 components drawn from N(0, 1) the radius would sit near
-# the square root of 256, that is 16, with little spread.
+# points in: for the post's 256 components drawn from N(0, 1) the radius
+# would sit near the square root of 256, that is 16, with little spread (for
+# `Z_DIM` components, near the square root of `Z_DIM`).
 #
 # ### 3. Clusters
 #

@@ -12,8 +12,18 @@
 #
 # This notebook first reproduces the pitfall and the post's four experiments,
 # then shows the package's switch, which keeps the factor in a Keras variable
-# that every call reads afresh. It uses notebook 10's model (trained here if
-# it is missing). **Running time:** a minute or two with the saved model.
+# that every call reads afresh. It uses notebook 10's model, if that was made
+# for faces of this notebook's `IMAGE_SIZE`.
+#
+# **Running time.** A minute or two with notebook 10's saved model. Without
+# it, this notebook first trains post X's VAE itself, for `FALLBACK_EPOCHS`
+# = 24 epochs over CelebA's 162,770 training faces: about three hours on a
+# 2-core CPU (notebook 10's figure, from the 329 images/s that
+# `benchmarks/strategies.py --celeba` measured), under an hour on the posts'
+# GPU. The experiments below need a VAE whose `log_var` varies, not a good
+# one: for a quick run set `FALLBACK_EPOCHS = 2`, about 17 minutes on a 2-core
+# CPU at that speed (under a minute on the stand-in's 1,607 training faces).
+# Two epochs were enough for all four experiments to come out as described.
 
 # %% tags=["parameters"]
 SEED = 42
@@ -21,7 +31,7 @@ N_REPEATS = 20         # predictions of the same image in each mode
 BATCH_SIZE = 128
 IMAGE_SIZE = 96
 N_STANDIN = 2000       # images in the stand-in, used only where CelebA is missing
-FALLBACK_EPOCHS = 24   # training epochs, only if notebook 10's model is missing
+FALLBACK_EPOCHS = 24   # epochs to train, only without notebook 10's model for IMAGE_SIZE
 MIXED_PRECISION = "auto"  # "auto": mixed_float16 on a GPU with tensor cores, else float32
 DISTRIBUTE = "auto"       # "auto": MirroredStrategy over several GPUs, else one device
 
@@ -49,8 +59,8 @@ source = find_or_make_celeba(setup.data_dir, n_standin=N_STANDIN, seed=SEED)
 prepared = prepare_celeba(source.root / IMAGES_DIR, size=IMAGE_SIZE, verbose=False).out_dir
 data = celeba_datasets(prepared, BATCH_SIZE, shuffle=False)
 vae = load_or_train(setup.results_dir, celeba_datasets(prepared, BATCH_SIZE, seed=SEED).train,
-                    epochs=FALLBACK_EPOCHS, seed=SEED, dtype_policy=dtype_policy,
-                    distribute=distribute)
+                    epochs=FALLBACK_EPOCHS, image_size=IMAGE_SIZE, seed=SEED,
+                    dtype_policy=dtype_policy, distribute=distribute)
 
 # %% [markdown]
 # As in the post, we watch the test image whose `log_var` has the largest
