@@ -233,7 +233,7 @@ class _HeldBackOutput(io.TextIOBase):
         if self.passing:
             return self.stream.write(text)
         self.held += text
-        first, newline, rest = self.held.partition("\n")
+        _, newline, rest = self.held.partition("\n")
         if newline and rest:  # more than the first line: the download is under way
             self.passing = True
             self.stream.write(self.held)

@@ -128,6 +128,12 @@ def budget_parameters(path, budget, budget_file=None):
     table = section.get(path.name[:2], {}) if isinstance(section, dict) else None
     if not isinstance(table, dict):
         raise ValueError(f"{where} must be a table of name = value lines.")
+    _check_entries(path, table, where)
+    return dict(table)
+
+
+def _check_entries(path, table, where):
+    """Each entry of ``table`` names a parameter of notebook ``path`` and is a plain value."""
     declared = parameter_names(path)
     for name, value in table.items():
         if not name.isidentifier() or keyword.iskeyword(name):
@@ -139,7 +145,6 @@ def budget_parameters(path, budget, budget_file=None):
         if not _is_plain_value(value):
             raise ValueError(f"{where}: {name} = {value!r} is not a string, number, boolean or "
                              f"array of them.")
-    return dict(table)
 
 
 def _is_plain_value(value):
@@ -152,18 +157,32 @@ def _is_plain_value(value):
     return isinstance(value, (str, int, float, bool))
 
 
-def run_notebook(path, out_dir=None, budget="main", timeout=1200, log_dir=None):
-    """Execute one notebook in a new kernel with the values of ``budget``; a `NotebookRun`."""
+def run_notebook(path, out_dir=None, budget="main", timeout=1200, log_dir=None,
+                 parameters=None, epilogue=None):
+    """Execute one notebook in a new kernel with the values of ``budget``; a `NotebookRun`.
+
+    ``parameters`` ({name: value}) are injected too, over the budget's: a reader's edits
+    of the parameters cell, as the tests try them (checked like a budget's entries).
+    ``epilogue`` is code run after the notebook's last cell, in its kernel: the tests'
+    way to look at what a notebook built.
+    """
     path = Path(path)
     out_dir = Path(out_dir) if out_dir else results_dir() / "notebooks"
     log_dir = Path(log_dir) if log_dir else out_dir.parent / "logs"
     out_dir.mkdir(parents=True, exist_ok=True)
     log_dir.mkdir(parents=True, exist_ok=True)
     notebook = load_notebook_node(str(path))  # as papermill reads it: every cell gets tags
-    parameters = budget_parameters(path, budget)
+    edits = dict(parameters or {})
+    _check_entries(path, edits, "parameters=")
+    parameters = {**budget_parameters(path, budget), **edits}
+    if epilogue:
+        notebook.cells.append(nbformat.v4.new_code_cell(epilogue, metadata={"tags": []}))
     if parameters:
-        notebook = parameterize_notebook(notebook, parameters,
-                                         comment=f"Injected by the runner: the {budget} budget")
+        # Written as Python for the kernel the client starts, whatever the metadata says.
+        notebook = parameterize_notebook(notebook, parameters, kernel_name="python3",
+                                         language="python",
+                                         comment=f"Injected by the runner: the {budget} budget"
+                                         + (" and edited values" if edits else ""))
     client = NotebookClient(notebook, timeout=timeout, kernel_name="python3",
                             resources={"metadata": {"path": str(path.parent)}})
     log = log_dir / f"{path.stem}.log"

@@ -99,6 +99,20 @@ def test_a_misspelt_parameter_is_refused_not_ignored(tmp_path):
                                  "02_tiny.ipynb; its parameters cell assigns BATCH_SIZE, EPOCHS.")
 
 
+def test_edited_values_are_injected_over_the_budget_and_checked_alike(tmp_path, monkeypatch):
+    """The tests' way to try a reader's edits: ``parameters=`` after the budget's values."""
+    notebook = tiny_notebook(tmp_path)
+    monkeypatch.setattr(run_notebooks, "BUDGET_FILE", budgets_file(tmp_path, "EPOCHS = 1"))
+    run = run_notebook(notebook, out_dir=tmp_path / "out", budget="main",
+                       parameters={"BATCH_SIZE": 64}, epilogue="print(EPOCHS * BATCH_SIZE)")
+    assert run.ok, run.problems
+    outputs = [c.outputs for c in nbformat.read(run.output, as_version=4).cells]
+    assert outputs[2][0]["text"] == "1 64\n"  # the notebook's own cell, after the injection
+    assert outputs[-1][0]["text"] == "64\n"  # the epilogue, after the last cell
+    with pytest.raises(ValueError, match="parameters=: 'BATCH' is not a parameter of "):
+        run_notebook(notebook, out_dir=tmp_path / "out", parameters={"BATCH": 64})
+
+
 @pytest.mark.parametrize("entry, shown", [
     ("EPOCHS = {every = 2}", "EPOCHS = {'every': 2}"),
     ("EPOCHS = 2024-01-01", "EPOCHS = datetime.date(2024, 1, 1)"),
