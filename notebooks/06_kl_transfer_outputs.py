@@ -100,6 +100,22 @@ posts_decoder.summary()
 posts_vae.summary()
 
 # %% [markdown]
+# Post VI printed the totals of its three summaries (for `z_dim` = 2). Ours,
+# beside them:
+
+# %%
+POSTS_TOTALS = {"encoder": 117_764, "decoder": 111_361, "vae": 229_125}  # post VI, z_dim 2
+totals = {"encoder": vae.encoder.count_params(), "decoder": posts_decoder.count_params(),
+          "vae": posts_vae.count_params()}
+if Z_DIM != 2:
+    print(f"(the post's totals are for z_dim 2; this run has z_dim {Z_DIM})")
+for name, post in POSTS_TOTALS.items():
+    print(f"{name:8s} post VI {post:>8,}   here {totals[name]:>8,}   "
+          f"difference {totals[name] - post:+,}")
+eps_factor = int(np.prod(vae.encoder.get_layer("encoder_output").eps_factor.shape))
+print(f"of which the sampling switch of post XIV (eps_factor, not trained): {eps_factor}")
+
+# %% [markdown]
 # The identity layers add no weights: the post's VAE and the package's have
 # the same parameters, and `mu`, `log_var` reach the losses unchanged either
 # way. The package skips the detour and hands `mu` and `log_var` from the
