@@ -10,20 +10,14 @@ STAMP := $(VENV)/.installed
 # Values injected after each notebook's parameters cell: main, smoke or full (the posts').
 BUDGET ?= main
 
-.PHONY: setup git-filters run test test-fast lab bench gpu-check mutate clean
+.PHONY: setup notebooks run test test-fast lab bench gpu-check mutate clean
 
-setup: $(STAMP) git-filters
+setup: $(STAMP) notebooks
 
-# Outputs never reach git: nbstripout cleans each .ipynb as git reads it (.gitattributes
-# names the filter, this defines it), so Run All and a save leave `git status` clean and
-# `git pull` free to update the notebooks. Cell ids stay, as the committed notebooks keep
-# theirs. Outside a git checkout (a downloaded archive) there is nothing to set up.
-git-filters:
-	@if git rev-parse --git-dir >/dev/null 2>&1; then \
-		git config filter.nbstripout.clean '"$(abspath $(BIN))/python" -m nbstripout --keep-id'; \
-		git config filter.nbstripout.smudge cat; \
-		git config diff.ipynb.textconv '"$(abspath $(BIN))/python" -m nbstripout --keep-id -t'; \
-	fi
+# The .ipynb files are made from their py:percent twins, which git tracks; the .ipynb
+# are the reader's, outputs and all (see the README's "Your edits and git").
+notebooks: $(STAMP)
+	$(BIN)/python -c "from my_AE_code.run_notebooks import make_notebooks; make_notebooks()"
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -58,7 +52,7 @@ bench: $(STAMP)
 
 # On a GPU: training speed (float32/mixed, XLA off/on), the input path, notebooks 10 and 14;
 # one table, also in results/gpu_check.json. Without a GPU: the same code briefly on the CPU.
-gpu-check: $(STAMP)
+gpu-check: setup
 	$(BIN)/python -m benchmarks.gpu
 
 # Mutants of my_AE_code/models/ against its fast unit tests ([tool.mutmut] in pyproject.toml).

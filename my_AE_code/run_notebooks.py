@@ -30,7 +30,10 @@ from __future__ import annotations
 
 import argparse
 import ast
+import json
 import keyword
+import platform
+import subprocess
 import sys
 import time
 import tomllib
@@ -69,6 +72,33 @@ class NotebookRun:
     @property
     def ok(self):
         return not self.problems
+
+
+def make_notebooks(folder=NOTEBOOK_DIR):
+    """Make each ``NN_name.ipynb`` from its py:percent twin, where it is missing or older.
+
+    git tracks the twins only: the .ipynb files are the reader's, outputs and
+    all, so "Run All" and a save leave ``git status`` clean and ``git pull``
+    free to update the twins. jupytext's ``--sync`` keeps a notebook's outputs
+    and takes its cells from the newer file (a pulled twin); ``--set-kernel``
+    names the kernel, so JupyterLab opens the notebook without asking for one.
+    """
+    margin_s = 1.0  # jupytext's own: after a sync the twin is a few ms newer
+    stale = [str(twin) for twin in sorted(Path(folder).glob("[0-9][0-9]_*.py"))
+             if not twin.with_suffix(".ipynb").exists()
+             or twin.stat().st_mtime > twin.with_suffix(".ipynb").stat().st_mtime + margin_s]
+    if stale:
+        # What the kernel and jupytext would add on opening: JupyterLab's tab opens clean.
+        language = {"name": "python", "version": platform.python_version(),
+                    "codemirror_mode": {"name": "ipython", "version": 3},
+                    "file_extension": ".py", "mimetype": "text/x-python",
+                    "nbconvert_exporter": "python", "pygments_lexer": "ipython3"}
+        subprocess.run([sys.executable, "-m", "jupytext", "--quiet", "--sync", "--set-kernel",
+                        "python3", "--update-metadata", json.dumps({"language_info": language, "jupytext": {
+                            "cell_metadata_filter": "tags,-all",
+                            "notebook_metadata_filter": "-all"}}),
+                        *stale], check=True)
+    return stale
 
 
 def notebook_paths(prefixes=()):
@@ -226,6 +256,7 @@ def main(argv=None):
     parser.add_argument("--budget", choices=BUDGETS, default="main",
                         help="values injected after each parameters cell (default: main)")
     args = parser.parse_args(argv)
+    make_notebooks()  # a twin pulled since the last run is what runs
     paths = notebook_paths(args.prefixes)
     if not paths:
         parser.error(f"no notebooks match {args.prefixes} in {NOTEBOOK_DIR}")

@@ -40,13 +40,21 @@ class Comparison:
         return max(self.ratio, 1 / self.ratio) > self.spread
 
     def __str__(self):
+        if self.spread == float("inf"):
+            return (f"{self.slow} / {self.fast}: {self.ratio:.2f} (one round each: too few to "
+                    f"tell a difference from the noise)")
         verdict = "a real difference" if self.real else "within the noise"
         return (f"{self.slow} / {self.fast}: {self.ratio:.2f} ({verdict}: the rounds of one run "
                 f"differ by up to {self.spread:.2f}x)")
 
 
 def compare(seconds, slow, fast):
-    """Compare two runs of `interleaved_seconds` by their median seconds."""
+    """Compare two runs of `interleaved_seconds` by their median seconds.
+
+    With a single round in either run there is no spread to measure: it is
+    infinite, so no ratio counts as real.
+    """
     ratio = statistics.median(seconds[slow]) / statistics.median(seconds[fast])
-    spread = max(max(seconds[name]) / min(seconds[name]) for name in (slow, fast))
+    spread = max(max(seconds[name]) / min(seconds[name]) if len(seconds[name]) > 1
+                 else float("inf") for name in (slow, fast))
     return Comparison(slow, fast, ratio, spread)

@@ -228,13 +228,28 @@ plt.show()
 #
 # The post's code computed the KL term with `tensorflow.keras.backend` (`B.mean`,
 # `B.exp`, ...), and its third rule suggested trying TensorFlow's own math
-# instead, for speed. In Keras 3 the question is settled: the backend module
-# no longer has these functions at all, and `keras.ops` is the one place for
-# them (on the TensorFlow backend it calls TensorFlow's ops):
+# instead, for speed. That import still works today, but it reaches something
+# else than it did. In TensorFlow 2.21, `tf.keras` is a compatibility namespace
+# of Keras 3 (`keras._tf_keras.keras`); its `backend.mean`, `exp` and `square`
+# are Keras 3's legacy functions, each marked "DEPRECATED" in its docstring
+# (`keras/src/legacy/backend.py`), and they call TensorFlow directly
+# (`tf.reduce_mean`, ...). Keras 3's own `keras.backend` has none of the three;
+# Keras 2 (`tf_keras.backend`, where installed) still has all of them. In
+# Keras 3, `keras.ops` is the place for tensor math (on the TensorFlow backend
+# it calls TensorFlow's ops):
 
 # %%
-print("keras.backend has mean/exp/square:",
-      [hasattr(keras.backend, name) for name in ("mean", "exp", "square")])
+BACKEND_MATH = ("mean", "exp", "square")
+print(f"keras.backend (Keras 3):       has {BACKEND_MATH}:",
+      [hasattr(keras.backend, name) for name in BACKEND_MATH])
+print(f"tf.keras.backend is {tf.keras.backend.__name__}: has them:",
+      [hasattr(tf.keras.backend, name) for name in BACKEND_MATH])
+try:
+    import tf_keras
+    print("tf_keras.backend (Keras 2):    has them:",
+          [hasattr(tf_keras.backend, name) for name in BACKEND_MATH])
+except ImportError:
+    print("tf_keras (Keras 2) is not installed")
 
 
 def kl_keras_ops(mu, log_var):
@@ -270,8 +285,9 @@ print("same value:", np.isclose(float(kl_keras_ops(mu_batch, log_var_batch)),
 #    scope for a symbolic tensor: at run time it carries no values.
 # 2. **Put a loss next to the tensors it needs**: a layer right behind `mu`
 #    and `log_var` keeps the model readable, and `compile`/`fit` stay standard.
-# 3. **Write tensor math with `keras.ops`**: the old backend functions are
-#    gone, and there is no speed to gain from anything else.
+# 3. **Write tensor math with `keras.ops`**: Keras 3's own backend has no
+#    such functions, and `tf.keras.backend`'s are deprecated wrappers around
+#    TensorFlow; there is no speed to gain from anything else.
 #
 # ## What this notebook showed
 

@@ -2,8 +2,9 @@
 # # 05 · Strategy 0: a KL-loss layer inside the Encoder
 #
 # Notebook 04 repaired the old recipe by giving the loss layer `mu` and
-# `log_var` as inputs, and found it slow because the layer sits after the
-# Decoder. Post V moves the KL loss to where its tensors are made: a small
+# `log_var` as inputs, a layer after the Decoder; post IV found that layout
+# slower on its GPU (15 s per epoch against 10 to 11 s), and notebook 04 timed
+# it on today's TensorFlow. Post V moves the KL loss to where its tensors are made: a small
 # layer right behind the `mu` and `log_var` Dense layers of the Encoder. It
 # passes both tensors on unchanged and only calls `self.add_loss(...)`. Keras
 # adds that term to the compiled BCE loss, so plain `compile` and `fit` work.

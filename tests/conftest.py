@@ -29,3 +29,9 @@ def _seed():
 @pytest.fixture(scope="session")
 def blobs():
     return make_blob_images(384)
+
+
+def pytest_sessionstart(session):
+    """Make the .ipynb files the notebook tests read from their tracked py:percent twins."""
+    from my_AE_code.run_notebooks import make_notebooks
+    make_notebooks()

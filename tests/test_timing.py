@@ -18,3 +18,11 @@ def test_a_ratio_counts_only_beyond_the_spread():
     noisy = {"slow": [2.0, 1.0, 2.5], "fast": [1.0, 1.6, 2.2]}
     assert not compare(noisy, "slow", "fast").real  # rounds differ by 2.5x
     assert "within the noise" in str(compare(noisy, "slow", "fast"))
+
+
+def test_one_round_each_is_never_called_a_difference():
+    single = {"slow": [3.0], "fast": [1.0]}
+    comparison = compare(single, "slow", "fast")
+    assert comparison.ratio == 3.0 and not comparison.real
+    assert str(comparison) == ("slow / fast: 3.00 (one round each: too few to tell a difference "
+                               "from the noise)")
