@@ -89,14 +89,15 @@ def make_notebooks(folder=NOTEBOOK_DIR):
              or twin.stat().st_mtime > twin.with_suffix(".ipynb").stat().st_mtime + margin_s]
     if stale:
         # What the kernel and jupytext would add on opening: JupyterLab's tab opens clean.
-        language = {"name": "python", "version": platform.python_version(),
-                    "codemirror_mode": {"name": "ipython", "version": 3},
-                    "file_extension": ".py", "mimetype": "text/x-python",
-                    "nbconvert_exporter": "python", "pygments_lexer": "ipython3"}
+        metadata = {
+            "language_info": {"name": "python", "version": platform.python_version(),
+                              "codemirror_mode": {"name": "ipython", "version": 3},
+                              "file_extension": ".py", "mimetype": "text/x-python",
+                              "nbconvert_exporter": "python", "pygments_lexer": "ipython3"},
+            "jupytext": {"cell_metadata_filter": "tags,-all",
+                         "notebook_metadata_filter": "-all"}}
         subprocess.run([sys.executable, "-m", "jupytext", "--quiet", "--sync", "--set-kernel",
-                        "python3", "--update-metadata", json.dumps({"language_info": language, "jupytext": {
-                            "cell_metadata_filter": "tags,-all",
-                            "notebook_metadata_filter": "-all"}}),
+                        "python3", "--update-metadata", json.dumps(metadata),
                         *stale], check=True)
     return stale
 

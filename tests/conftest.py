@@ -31,6 +31,18 @@ def blobs():
     return make_blob_images(384)
 
 
+class Crash(keras.callbacks.Callback):
+    """Stops training when epoch ``at`` (0-based) begins, as a killed kernel would."""
+
+    def __init__(self, at):
+        super().__init__()
+        self.at = at
+
+    def on_epoch_begin(self, epoch, logs=None):
+        if epoch == self.at:
+            raise KeyboardInterrupt(f"killed before epoch {epoch + 1}")
+
+
 def pytest_sessionstart(session):
     """Make the .ipynb files the notebook tests read from their tracked py:percent twins."""
     from my_AE_code.run_notebooks import make_notebooks

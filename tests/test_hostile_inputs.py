@@ -409,15 +409,26 @@ def _truncate(path):
     path.write_bytes(path.read_bytes()[:200])
 
 
+DAMAGED_JPEG_NAMED = r"Not a complete JPEG file:.*000007.jpg(.|\n)*verify_prepared\(folder\) lists"
+
+
 def test_8_a_damaged_prepared_jpeg_is_named_when_training_reaches_it(tmp_path):
     folder = _prepared_folder(tmp_path)
     _truncate(folder / "000007.jpg")  # in the second batch: the first-batch check passes
-    data = celeba_datasets(folder, batch_size=4, shuffle=False)
+    data = celeba_datasets(folder, batch_size=4, shuffle=False, cache="stream")
     vae = MyVariationalAutoencoder(**TINY_RGB, solution_type=3)
     vae.compile_myVAE(0.001)
-    with pytest.raises(ValueError, match=r"Not a complete JPEG file:.*000007.jpg"
-                                         r"(.|\n)*verify_prepared\(folder\) lists"):
+    with pytest.raises(ValueError, match=DAMAGED_JPEG_NAMED):
         vae.train_myVAE(data.train, batch_size=4, epochs=1, verbose=0)
+
+
+@pytest.mark.parametrize("cache", ["memory", "disk"])
+def test_8_a_damaged_prepared_jpeg_is_named_when_a_cache_is_filled(tmp_path, cache):
+    folder = _prepared_folder(tmp_path)
+    _truncate(folder / "000007.jpg")
+    with pytest.raises(ValueError, match=DAMAGED_JPEG_NAMED):
+        celeba_datasets(folder, batch_size=4, shuffle=False, cache=cache,
+                        cache_dir=tmp_path / "cache")
 
 
 def test_8_verify_prepared_lists_every_damaged_file(tmp_path):

@@ -10,6 +10,7 @@ import types
 import keras
 import numpy as np
 import pytest
+from conftest import Crash
 
 from my_AE_code.models import MyAutoencoder, MyVariationalAutoencoder, checkpoints, saving
 from my_AE_code.models.layouts import MNIST_LAYOUT, TINY_LAYOUT
@@ -63,18 +64,6 @@ def test_autoencoder_training_resumes_from_its_checkpoints(blobs, tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["epoch_002", "epoch_003"]
     assert checkpoints.training_history(tmp_path)["loss"] == pytest.approx(
         first.history["loss"] + second.history["loss"])
-
-
-class Crash(keras.callbacks.Callback):
-    """Stops training with an error when epoch ``at`` (0-based) begins."""
-
-    def __init__(self, at):
-        super().__init__()
-        self.at = at
-
-    def on_epoch_begin(self, epoch, logs=None):
-        if epoch == self.at:
-            raise KeyboardInterrupt(f"crash before epoch {epoch + 1}")
 
 
 def weights(vae):

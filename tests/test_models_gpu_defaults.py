@@ -12,6 +12,7 @@ checkpoint.
 import keras
 import numpy as np
 import pytest
+from conftest import Crash
 
 from my_AE_code.models import MyAutoencoder, MyVariationalAutoencoder, checkpoints
 from my_AE_code.models.layouts import TINY_LAYOUT
@@ -122,18 +123,6 @@ def test_a_float16_model_loads_to_identical_predictions(tmp_path, case):
                         keras.tree.flatten(restored.predict(inputs, verbose=0)), strict=True):
             assert a.dtype == np.float32
             np.testing.assert_array_equal(a, b)
-
-
-class Crash(keras.callbacks.Callback):
-    """Stops training when epoch ``at`` (0-based) begins, as a killed kernel would."""
-
-    def __init__(self, at):
-        super().__init__()
-        self.at = at
-
-    def on_epoch_begin(self, epoch, logs=None):
-        if epoch == self.at:
-            raise KeyboardInterrupt(f"killed before epoch {epoch + 1}")
 
 
 #: A loss scale no fresh optimizer has (Keras starts at 2**15): only a restored one holds it.

@@ -14,7 +14,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import nbformat
 import pytest
 from jupytext.async_contentsmanager import AsyncTextFileContentsManager
 from nbclient import NotebookClient

@@ -62,6 +62,7 @@ from my_AE_code.celeba.files import (
     read_attributes,
     read_partition,
 )
+from my_AE_code.models.checks import naming_damaged_images
 
 N_TRAIN = 170_000
 CELEBA_SIZE = 202_599
@@ -216,9 +217,10 @@ def decode_all(paths: list[bytes], image_shape, out: np.ndarray | None = None) -
     if out is None:
         out = np.empty((len(paths), *image_shape), np.uint8)
     start = 0
-    for batch in _uint8_batches(paths, image_shape):
-        out[start:start + len(batch)] = batch.numpy()
-        start += len(batch)
+    with naming_damaged_images():  # a damaged JPEG is named here, before any training
+        for batch in _uint8_batches(paths, image_shape):
+            out[start:start + len(batch)] = batch.numpy()
+            start += len(batch)
     return out
 
 
