@@ -5,6 +5,7 @@ link nor delete a user's files, and a load must refuse, with an error naming
 the file and before building anything, whatever does not belong to a save.
 """
 
+import errno
 import json
 import os
 import signal
@@ -126,6 +127,16 @@ def test_concurrent_saves_and_loads_always_see_one_complete_model(tmp_path):
     seed = saving.read_params(folder)["params"]["seed"]
     np.testing.assert_array_equal(predict(MyVariationalAutoencoder.load(folder)),
                                   predict(tiny_vae(seed)))
+
+
+def test_a_file_system_without_locks_still_saves_and_loads(tmp_path, monkeypatch):
+    def refuse(descriptor, operation):  # as some network mounts answer flock
+        raise OSError(errno.ENOLCK, "No locks available")
+
+    monkeypatch.setattr(saving.fcntl, "flock", refuse)
+    tiny_vae().save(tmp_path / "vae")
+    np.testing.assert_array_equal(predict(MyVariationalAutoencoder.load(tmp_path / "vae")),
+                                  predict(tiny_vae()))
 
 
 # --- 2. links planted in the folder ---------------------------------------------------------------

@@ -70,7 +70,8 @@ class DamagedSaveError(ValueError):
 def folder_lock(folder, exclusive):
     """Hold ``folder``'s lock: exclusive while saving into it, shared while loading from it.
 
-    Without ``fcntl`` (Windows) this does nothing. A process that holds the
+    Without ``fcntl`` (Windows), or on a file system that refuses locks (some
+    network mounts), this does nothing. A process that holds the
     lock longer than `LOCK_TIMEOUT_S` makes the others fail with a message,
     rather than hang.
     """
@@ -90,6 +91,8 @@ def folder_lock(folder, exclusive):
                     raise TimeoutError(f"Another process has been saving into {folder} for "
                                        f"over {LOCK_TIMEOUT_S} s; try again when it is done.")
                 time.sleep(0.05)
+            except OSError:  # a file system without locks (some network mounts): rename only
+                break
         yield
     finally:
         os.close(descriptor)  # releases the lock
