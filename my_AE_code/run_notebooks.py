@@ -11,13 +11,16 @@ Budgets
 -------
 Each notebook's parameters cell (tagged ``parameters``) holds the posts'
 settings, and nothing below it changes them: a reader who edits a value gets
-exactly that value. The runner may inject other values right after that cell,
-the way papermill does (it uses papermill's own injection); they are listed
-per notebook in ``notebooks/budgets.toml``:
+exactly that value. A notebook that trains also has a ``QUICK = False`` switch
+there; its quick values are written beside the posts' (``EPOCHS = 12 if QUICK
+else 40``). The runner may inject values right after that cell, the way
+papermill does (it uses papermill's own injection):
 
-- ``main`` (``make run``): a few minutes a notebook on a 2-core CPU, enough for
-  every figure to show what the text next to it says;
-- ``smoke`` (the tests): seconds; only that every cell works;
+- ``main`` (``make run``): ``QUICK = True`` and the quick values, read from the
+  parameters cell itself (`quick_parameters`): what a reader who sets the switch
+  gets, a few minutes a notebook on a 2-core CPU;
+- ``smoke`` (the tests): seconds, only that every cell works; listed per notebook
+  in ``notebooks/budgets.toml``;
 - ``full``: nothing injected, the parameters cells' own values.
 
 papermill writes each entry as the code line ``name = value``, so `budget_parameters`
@@ -54,6 +57,7 @@ BUDGET_FILE = NOTEBOOK_DIR / "budgets.toml"
 BUDGETS = ("main", "smoke", "full")
 RAISES = "raises-exception"
 PARAMETERS = "parameters"
+QUICK = "QUICK"  # the parameters cell's switch to the quick values
 
 
 @dataclass
@@ -122,22 +126,57 @@ def assigned_names(source):
     return names
 
 
-def parameter_names(path):
-    """The names that notebook ``path``'s parameters cell assigns (none if it has no such cell).
+def parameters_source(path):
+    """The code of notebook ``path``'s parameters cell ("" if it has none).
 
     The parameters cell is the first code cell tagged ``parameters``: the one papermill
     injects after.
     """
     for cell in nbformat.read(path, as_version=4).cells:
         if cell.cell_type == "code" and PARAMETERS in cell.metadata.get("tags", []):
-            return assigned_names(cell.source)
-    return set()
+            return cell.source
+    return ""
+
+
+def parameter_names(path):
+    """The names that notebook ``path``'s parameters cell assigns (none if it has no such cell)."""
+    return assigned_names(parameters_source(path))
+
+
+def quick_parameters(path):
+    """``QUICK = True`` and every value the parameters cell gives with it, where it differs.
+
+    These are the values a reader gets by setting the switch in JupyterLab; the main
+    budget injects them, so `make run` runs (and its checks test) exactly that. {} for
+    a notebook without the switch.
+    """
+    source = parameters_source(path)
+    if QUICK not in assigned_names(source):
+        return {}
+    posts, quick = (_parameters_with_switch(source, path, on) for on in (False, True))
+    changed = {name: value for name, value in quick.items()
+               if name != QUICK and value != posts[name]}
+    return {QUICK: True, **changed}
+
+
+def _parameters_with_switch(source, path, on):
+    """The values the parameters cell assigns when its ``QUICK = ...`` line says ``on``."""
+    tree = ast.parse(source)
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and [getattr(t, "id", None) for t in node.targets] \
+                == [QUICK]:
+            node.value = ast.copy_location(ast.Constant(on), node.value)
+    namespace = {}
+    exec(compile(tree, str(path), "exec"), namespace)
+    return {name: list(value) if isinstance(value, tuple) else value
+            for name, value in namespace.items() if name in assigned_names(source)}
 
 
 def budget_parameters(path, budget, budget_file=None):
     """The values injected into notebook ``path`` for ``budget`` ({} for "full").
 
-    papermill writes each entry of the table ``[budget.NN]`` (NN: the notebook's number)
+    The main budget's are the notebook's quick values (`quick_parameters`). For the
+    others, papermill writes each entry of the table ``[budget.NN]`` (NN: the notebook's number)
     as the code line ``name = value``. So a name must be one the notebook's parameters
     cell assigns: anything else would run as code, or, for a misspelt name, be ignored
     without a word. A value must be a TOML string, number, boolean or array of them,
@@ -148,12 +187,20 @@ def budget_parameters(path, budget, budget_file=None):
         raise ValueError(f"budget={budget!r} is unknown: use one of {', '.join(BUDGETS)}.")
     if budget == "full":
         return {}
+    path = Path(path)
+    if budget == "main":
+        values = quick_parameters(path)
+        _check_entries(path, values, f"the QUICK values of {path.name}'s parameters cell")
+        return values
     budget_file = Path(budget_file or BUDGET_FILE)
     try:
         budgets = tomllib.loads(budget_file.read_text())
     except tomllib.TOMLDecodeError as error:
         raise ValueError(f"{budget_file} is not valid TOML: {error}") from error
-    path = Path(path)
+    if "main" in budgets:
+        raise ValueError(f"{budget_file} has a [main...] table, but the main budget's values "
+                         "are each notebook's QUICK values, in its parameters cell: move them "
+                         "there.")
     where = f"[{budget}.{path.name[:2]}] in {budget_file}"
     section = budgets.get(budget, {})
     table = section.get(path.name[:2], {}) if isinstance(section, dict) else None

@@ -21,15 +21,16 @@
 # MNIST's offline copy instead.
 
 # %% tags=["parameters"]
+QUICK = False          # True: the values left of "if QUICK": minutes on a 2-core CPU (`make run`)
 SEED = 42
 Z_DIM_TSNE = 16        # the t-SNE experiment
 FACT_TSNE = 0.5e-4     # its KL weight (mean convention), as in the post's loss layer
 Z_DIM_AREA = 2         # the area experiment
 FACT_AREA = 6.5e-4     # the post's raised KL weight for it
-BATCH_SIZE = 128
-EPOCHS = 40
-N_TRAIN = None         # None: all training images
-N_TSNE = 5000          # test points in the t-SNE map
+BATCH_SIZE = 32 if QUICK else 128
+EPOCHS = 12 if QUICK else 40
+N_TRAIN = 4000 if QUICK else None  # None: all training images
+N_TSNE = 1000 if QUICK else 5000  # test points in the t-SNE map
 TIMING_ROUNDS = 5      # rounds of one epoch per layout in the speed comparison
 LEARNING_RATE = 0.001  # the post compiles with Adam()'s default
 

@@ -22,11 +22,13 @@
 # nothing (a few batches, to measure a speed), so it runs in a minute or two.
 
 # %% tags=["parameters"]
+QUICK = False          # True: the values left of "if QUICK": minutes on a 2-core CPU (`make run`)
 SEED = 42
 IMAGE_SIZE = 96        # side of the prepared squares (post IX)
 BATCH_SIZE = 128
 N_STANDIN = 2000       # images in the stand-in, used only where CelebA is missing
-TRAINING_STEPS = 5     # batches trained to measure what training consumes
+USE_CELEBA = not QUICK  # False: the stand-in even where CelebA is found
+TRAINING_STEPS = 3 if QUICK else 5  # batches trained to measure what training consumes
 INPUT_ROUNDS = 5       # interleaved rounds timing the stream against the decode-once caches
 
 # %%
@@ -48,7 +50,8 @@ from my_AE_code.celeba import celeba_datasets, find_or_make_celeba, pipeline, pr
 from my_AE_code.celeba.files import ATTR_FILES, IMAGES_DIR, find_file, list_images
 from my_AE_code.celeba.model import LEARNING_RATE, celeba_vae
 
-source = find_or_make_celeba(setup.data_dir, n_standin=N_STANDIN, seed=SEED)
+source = find_or_make_celeba(setup.data_dir, n_standin=N_STANDIN, seed=SEED,
+                             use_celeba=USE_CELEBA)
 originals = source.root / IMAGES_DIR
 names = list_images(originals)
 print(f"{'the generated STAND-IN' if source.is_standin else 'CelebA'}: {len(names):,} images "

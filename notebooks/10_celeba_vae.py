@@ -24,6 +24,7 @@
 # switches default to what the machine has (the README's "Scaling up").
 
 # %% tags=["parameters"]
+QUICK = False          # True: the values left of "if QUICK": minutes on a 2-core CPU (`make run`)
 SEED = 42
 Z_DIM = 256
 FACT = 5.0             # sum convention (solution_type 3)
@@ -33,6 +34,7 @@ EPOCHS = 24
 USE_BATCH_NORM = True  # the posts' VAE normalised its conv layers (post XIII: the AE did not)
 IMAGE_SIZE = 96
 N_STANDIN = 2000       # images in the stand-in, used only where CelebA is missing
+USE_CELEBA = not QUICK  # False: the stand-in even where CelebA is found
 N_WATCHED = 8          # fixed z-points and fixed test faces watched during training
 MIXED_PRECISION = "auto"  # "auto": mixed_float16 on a GPU with tensor cores, else float32
 DISTRIBUTE = "auto"       # "auto": MirroredStrategy over several GPUs, else one device
@@ -59,7 +61,8 @@ dtype_policy, distribute = scaling_choices(MIXED_PRECISION, DISTRIBUTE)
 print(f"dtype policy {dtype_policy}; "
       f"{distribute.num_replicas_in_sync if distribute else 1} device(s) share each batch")
 
-source = find_or_make_celeba(setup.data_dir, n_standin=N_STANDIN, seed=SEED)
+source = find_or_make_celeba(setup.data_dir, n_standin=N_STANDIN, seed=SEED,
+                             use_celeba=USE_CELEBA)
 prepared = prepare_celeba(source.root / IMAGES_DIR, size=IMAGE_SIZE, verbose=False).out_dir
 data = celeba_datasets(prepared, BATCH_SIZE, seed=SEED)
 print(f"{'the generated STAND-IN' if source.is_standin else 'CelebA'}: "
@@ -166,7 +169,7 @@ show_key_numbers(standin=source.is_standin, train_images=len(data.train_files), 
 #   loss trades sharpness for a latent space it can sample from;
 # - the losses are sums over a face's pixels, so the posts' numbers (a
 #   reconstruction loss of about 4,800-5,000 on CelebA, their figure) are on
-#   the same scale as ours. On the stand-in, `make run`'s short training ends
+#   the same scale as ours. On the stand-in, the quick run's short training ends
 #   above that (`final_reco_loss` in the table): binary cross-entropy cannot
 #   fall below the entropy of each pixel's own intensity, and the drawings'
 #   flat mid-tone colours keep that floor high.

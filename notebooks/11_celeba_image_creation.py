@@ -23,14 +23,16 @@
 # training time.
 
 # %% tags=["parameters"]
+QUICK = False          # True: the values left of "if QUICK": minutes on a 2-core CPU (`make run`)
 SEED = 42
 ATTRIBUTES = ("Smiling", "Eyeglasses")  # attribute vectors to add (CelebA column names)
 FACTORS = (0, 1, 2, 3)                  # multiples of an attribute vector added to a face
 N_ENCODE = 20000       # training faces encoded to find the attribute vectors
-N_FACES = 6            # faces that get each attribute added
+N_FACES = 5 if QUICK else 6  # faces that get each attribute added
 BATCH_SIZE = 128
 IMAGE_SIZE = 96
 N_STANDIN = 2000       # images in the stand-in, used only where CelebA is missing
+USE_CELEBA = not QUICK  # False: the stand-in even where CelebA is found
 FALLBACK_EPOCHS = 24   # epochs to train, only without notebook 10's model for IMAGE_SIZE
 MIXED_PRECISION = "auto"  # "auto": mixed_float16 on a GPU with tensor cores, else float32
 DISTRIBUTE = "auto"       # "auto": MirroredStrategy over several GPUs, else one device
@@ -62,7 +64,8 @@ dtype_policy, distribute = scaling_choices(MIXED_PRECISION, DISTRIBUTE)
 print(f"dtype policy {dtype_policy}; "
       f"{distribute.num_replicas_in_sync if distribute else 1} device(s) share each batch")
 
-source = find_or_make_celeba(setup.data_dir, n_standin=N_STANDIN, seed=SEED)
+source = find_or_make_celeba(setup.data_dir, n_standin=N_STANDIN, seed=SEED,
+                             use_celeba=USE_CELEBA)
 prepared = prepare_celeba(source.root / IMAGES_DIR, size=IMAGE_SIZE, verbose=False).out_dir
 data = celeba_datasets(prepared, BATCH_SIZE, shuffle=False)
 print(f"{'the generated STAND-IN' if source.is_standin else 'CelebA'}: "
@@ -91,7 +94,7 @@ figures.plot_generated(vae, Z_DIM, n=16, seed=SEED)
 # N(0, 1); the summary numbers below cover all components.
 #
 # Where `mu` is much narrower than N(0, 1) and a face's own sigma is close to
-# 1, as for most components in `make run`'s short training on the stand-in,
+# 1, as for most components after the quick run's short training on the stand-in,
 # the KL loss has pushed that component back to the prior: it carries little
 # about the face, and the few wide ones carry the rest. `z` is N(0, 1)-like
 # either way, which is what sampling from N(0, I) needs.
@@ -198,7 +201,7 @@ show_key_numbers(
 # - adding an attribute vector adds the attribute: the classifier's
 #   probability rises with the factor, for nearly every face (where the data
 #   has attribute labels). How far it rises depends on the model: after
-#   `make run`'s short training on the stand-in, by a few hundredths to a
+#   the quick run's short training on the stand-in, by a few hundredths to a
 #   tenth (table above); the post's fully trained CelebA model showed clear
 #   smiles and glasses;
 # - walking the straight line between two faces morphs one into the other.

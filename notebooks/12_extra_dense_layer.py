@@ -22,6 +22,7 @@
 # on the stand-in's 1,607 training faces instead.
 
 # %% tags=["parameters"]
+QUICK = False          # True: the values left of "if QUICK": minutes on a 2-core CPU (`make run`)
 SEED = 42
 DENSE_UNITS = 256      # width of the extra layer (post XII: z_dim, i.e. 256; also 384)
 Z_DIM = 256
@@ -29,10 +30,11 @@ FACT = 5.0             # sum convention (solution_type 3)
 USE_BATCH_NORM = False  # post XII's counts are of an Encoder without batch norm
 LEARNING_RATE = 0.0005
 BATCH_SIZE = 128
-EPOCHS = 10
+EPOCHS = 12 if QUICK else 10
 IMAGE_SIZE = 96
 N_STANDIN = 2000       # images in the stand-in, used only where CelebA is missing
-MEMORY_STEPS = 3       # batches trained in a fresh process to measure peak memory
+USE_CELEBA = not QUICK  # False: the stand-in even where CelebA is found
+MEMORY_STEPS = 2 if QUICK else 3  # batches trained in a fresh process to measure peak memory
 MIXED_PRECISION = "auto"  # "auto": mixed_float16 on a GPU with tensor cores, else float32
 DISTRIBUTE = "auto"       # "auto": MirroredStrategy over several GPUs, else one device
 
@@ -147,7 +149,8 @@ for name, vae in models.items():
 # between one model's epochs.
 
 # %%
-source = find_or_make_celeba(setup.data_dir, n_standin=N_STANDIN, seed=SEED)
+source = find_or_make_celeba(setup.data_dir, n_standin=N_STANDIN, seed=SEED,
+                             use_celeba=USE_CELEBA)
 prepared = prepare_celeba(source.root / IMAGES_DIR, size=IMAGE_SIZE, verbose=False).out_dir
 data = celeba_datasets(prepared, BATCH_SIZE, seed=SEED)
 print(f"{'the generated STAND-IN' if source.is_standin else 'CelebA'}: "

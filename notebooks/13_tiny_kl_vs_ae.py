@@ -30,6 +30,7 @@
 # faces instead.
 
 # %% tags=["parameters"]
+QUICK = False          # True: the values left of "if QUICK": minutes on a 2-core CPU (`make run`)
 SEED = 42
 Z_DIM = 256
 FACT_TINY = 1e-5       # sum convention: the "tiny KL" of post XIII
@@ -37,12 +38,13 @@ FACT = 5.0             # the normal VAE's (notebook 10, post X)
 USE_BATCH_NORM = True  # both VAEs normalise their conv layers; the post's AE did not
 LEARNING_RATE = 0.0005
 BATCH_SIZE = 128
-EPOCHS = 24
+EPOCHS = 20 if QUICK else 24
 RADIUS_BIN = 0.5       # width of the radius intervals (post XIII)
 CLUSTER_COUNTS = tuple(range(2, 81, 2))  # MiniBatchKMeans from 2 to 80 clusters
-N_TSNE = 20000         # points in each t-SNE map (post: 20,000 to 140,000)
+N_TSNE = 2000 if QUICK else 20000  # points in each t-SNE map (post: 20,000 to 140,000)
 IMAGE_SIZE = 96
 N_STANDIN = 2000       # images in the stand-in, used only where CelebA is missing
+USE_CELEBA = not QUICK  # False: the stand-in even where CelebA is found
 MIXED_PRECISION = "auto"  # "auto": mixed_float16 on a GPU with tensor cores, else float32
 DISTRIBUTE = "auto"       # "auto": MirroredStrategy over several GPUs, else one device
 
@@ -72,7 +74,8 @@ print(f"dtype policy {dtype_policy}; "
 
 # The conv layers of notebook 10's VAE (post X): 32, 64, 128 and 256 filters.
 CELEBA_CONV = {**CELEBA_LAYOUT, "input_dim": (IMAGE_SIZE, IMAGE_SIZE, 3), "z_dim": Z_DIM}
-source = find_or_make_celeba(setup.data_dir, n_standin=N_STANDIN, seed=SEED)
+source = find_or_make_celeba(setup.data_dir, n_standin=N_STANDIN, seed=SEED,
+                             use_celeba=USE_CELEBA)
 prepared = prepare_celeba(source.root / IMAGES_DIR, size=IMAGE_SIZE, verbose=False).out_dir
 data = celeba_datasets(prepared, BATCH_SIZE, seed=SEED)
 in_order = celeba_datasets(prepared, BATCH_SIZE, shuffle=False)  # for encoding
@@ -131,7 +134,7 @@ figures.plot_loss_curves({name: logs for name, logs in histories.items()},
 
 # %% [markdown]
 # The normal VAE's value is its loss on the training faces now, evaluated
-# once after training. On the stand-in, `make run`'s losses sit above the
+# once after training. On the stand-in, the quick run's losses sit above the
 # post's CelebA figures: binary cross-entropy cannot fall below the entropy
 # of each pixel's own intensity, and the drawings' flat mid-tone colours keep
 # that floor high (notebook 10). What compares is the pattern: the AE and the
@@ -311,6 +314,6 @@ show_key_numbers(
 # down, stops sampling in effect, and ends where the AE ends, in loss, radii,
 # clusters and its failure to make faces from random points. The lines above
 # say how far this run, with its data and epochs, agrees; where it trained
-# far fewer steps than the post (on the stand-in, in `make run`), `log_var`
+# far fewer steps than the post (on the stand-in, in the quick run), `log_var`
 # has not yet fallen as far as the post's -13.7, and the tiny-KL VAE's points
 # still stray measurably from `mu`.

@@ -26,11 +26,13 @@
 # Two epochs were enough for all four experiments to come out as described.
 
 # %% tags=["parameters"]
+QUICK = False          # True: the values left of "if QUICK": minutes on a 2-core CPU (`make run`)
 SEED = 42
 N_REPEATS = 20         # predictions of the same image in each mode
 BATCH_SIZE = 128
 IMAGE_SIZE = 96
 N_STANDIN = 2000       # images in the stand-in, used only where CelebA is missing
+USE_CELEBA = not QUICK  # False: the stand-in even where CelebA is found
 FALLBACK_EPOCHS = 24   # epochs to train, only without notebook 10's model for IMAGE_SIZE
 MIXED_PRECISION = "auto"  # "auto": mixed_float16 on a GPU with tensor cores, else float32
 DISTRIBUTE = "auto"       # "auto": MirroredStrategy over several GPUs, else one device
@@ -55,7 +57,8 @@ dtype_policy, distribute = scaling_choices(MIXED_PRECISION, DISTRIBUTE)
 print(f"dtype policy {dtype_policy}; "
       f"{distribute.num_replicas_in_sync if distribute else 1} device(s) share each batch")
 
-source = find_or_make_celeba(setup.data_dir, n_standin=N_STANDIN, seed=SEED)
+source = find_or_make_celeba(setup.data_dir, n_standin=N_STANDIN, seed=SEED,
+                             use_celeba=USE_CELEBA)
 prepared = prepare_celeba(source.root / IMAGES_DIR, size=IMAGE_SIZE, verbose=False).out_dir
 data = celeba_datasets(prepared, BATCH_SIZE, shuffle=False)
 vae = load_or_train(setup.results_dir, celeba_datasets(prepared, BATCH_SIZE, seed=SEED).train,

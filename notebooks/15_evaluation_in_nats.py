@@ -31,15 +31,16 @@
 # per epoch it measured are in the key numbers at the end.
 
 # %% tags=["parameters"]
+QUICK = False          # True: the values left of "if QUICK": minutes on a 2-core CPU (`make run`)
 SEED = 42
 Z_DIM = 2
 FACT = 1e-3            # the four strategies' KL weight, mean convention (posts V-VIII)
 SWEEP_FACTS = [1e-5, 0.01, 0.3, 1.0, 2.0, 5.0]  # sum convention: loss = distortion + fact * rate
 SWEEP_Z_DIM = 16      # the sweep's latent size: room for the code to carry what fact allows
 BATCH_SIZE = 128
-EPOCHS = 10            # per model
-N_TRAIN = None         # None: all training images
-N_EVAL = 1000          # test images scored with importance sampling
+EPOCHS = 5 if QUICK else 10  # per model
+N_TRAIN = 4000 if QUICK else None  # None: all training images
+N_EVAL = 100 if QUICK else 1000  # test images scored with importance sampling
 K = 1000               # importance samples per image
 LEARNING_RATE = 0.0005
 
@@ -303,7 +304,7 @@ plt.show()
 # ELBO, however they split the nats.
 #
 # The distortion does not simply fall as `fact` shrinks. These are test
-# digits, and with `make run`'s 4,000 training digits and 5 epochs the
+# digits, and with the quick run's 4,000 training digits and 5 epochs the
 # almost free codes (post XIII's tiny KL, and the Autoencoder, whose dotted
 # line has no rate) describe the training digits more closely than they
 # generalise: their test distortion lies above that of a moderate `fact`,
@@ -382,7 +383,7 @@ show_key_numbers(
 #   model;
 # - more importance samples raise the `log p(x)` estimate above the ELBO;
 # - `fact` walks a rate-distortion curve: more `fact`, fewer nats of code;
-#   past a moderate `fact`, more nats of distortion. On `make run`'s small
+#   past a moderate `fact`, more nats of distortion. On the quick run's small
 #   training set the almost free codes (tiny `fact`, the Autoencoder)
 #   generalise worse to test digits (the table and the curve above hold this
 #   run's nats).

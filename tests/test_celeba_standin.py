@@ -1,6 +1,5 @@
 """The CelebA stand-in: CelebA's layout and format, attributes that match the pixels."""
 
-import time
 import warnings
 
 import numpy as np
@@ -28,20 +27,18 @@ HAIR = ("Black_Hair", "Brown_Hair", "Blond_Hair", "Gray_Hair")
 @pytest.fixture(scope="module")
 def standin(tmp_path_factory):
     root = tmp_path_factory.mktemp("standin")
-    start = time.perf_counter()
     make_standin(root, n_images=N, seed=0)
-    seconds = time.perf_counter() - start
     pixels = np.stack(
         [
             np.asarray(Image.open(root / "img_align_celeba" / f"{index + 1:06d}.jpg"), np.float32)
             for index in range(N)
         ]
     )
-    return root, read_attributes(root / "list_attr_celeba.csv"), pixels / 255, seconds
+    return root, read_attributes(root / "list_attr_celeba.csv"), pixels / 255
 
 
 def test_layout_and_files_are_celebas(standin):
-    root, attributes, pixels, _ = standin
+    root, attributes, pixels = standin
     names = sorted(path.name for path in (root / "img_align_celeba").iterdir())
     assert names == [f"{index:06d}.jpg" for index in range(1, N + 1)]
     with Image.open(root / "img_align_celeba" / "000001.jpg") as image:
@@ -65,7 +62,7 @@ def test_layout_and_files_are_celebas(standin):
 
 
 def test_only_drawn_attributes_are_ever_set(standin):
-    _, attributes, _, _ = standin
+    _, attributes, _ = standin
     for name in ATTRIBUTE_NAMES:
         present = attributes.column(name) == 1
         if name in DRAWN:
@@ -75,7 +72,7 @@ def test_only_drawn_attributes_are_ever_set(standin):
 
 
 def test_attributes_are_consistent_with_each_other(standin):
-    _, attributes, _, _ = standin
+    _, attributes, _ = standin
     hair = sum(attributes.column(name) == 1 for name in HAIR)
     bald = attributes.column("Bald") == 1
     np.testing.assert_array_equal(hair, ~bald)  # one hair colour unless bald
@@ -91,21 +88,21 @@ def _separates(statistic, present):
 
 
 def test_smiling_shows_teeth(standin):
-    _, attributes, pixels, _ = standin
+    _, attributes, pixels = standin
     mouth = pixels[:, 138:170, 64:114]  # around the mouth
     white = (mouth.min(-1) > 0.82) & (np.ptp(mouth, axis=-1) < 0.05)  # teeth, not pale skin
     assert _separates(white.sum((1, 2)), attributes.column("Smiling") == 1)
 
 
 def test_eyeglasses_show_a_dark_frame_below_the_eyes(standin):
-    _, attributes, pixels, _ = standin
+    _, attributes, pixels = standin
     band = pixels[:, 112:132, 58:120]  # under the eyes: skin, or the lower rims of glasses
     darkest_row = (band.max(-1) < 0.3).mean(-1).max(-1)
     assert _separates(darkest_row, attributes.column("Eyeglasses") == 1)
 
 
 def test_skin_and_hair_colours_follow_their_attributes(standin):
-    _, attributes, pixels, _ = standin
+    _, attributes, pixels = standin
     cheek = pixels[:, 128:138, 60:70].mean((1, 2))  # left cheek, under eyes and glasses
     pale = attributes.column("Pale_Skin") == 1
     assert _separates(cheek.min(-1), pale)  # pale skin is light in every channel
@@ -118,7 +115,7 @@ def test_skin_and_hair_colours_follow_their_attributes(standin):
 
 
 def test_same_seed_same_files_other_seed_other_files(standin, tmp_path):
-    root, _, _, _ = standin
+    root, _, _ = standin
     make_standin(tmp_path / "again", n_images=5, seed=0)
     make_standin(tmp_path / "other", n_images=5, seed=1)
     for index in range(1, 6):
@@ -127,7 +124,6 @@ def test_same_seed_same_files_other_seed_other_files(standin, tmp_path):
         assert (tmp_path / "other" / name).read_bytes() != (root / name).read_bytes()
     first_rows = (root / "list_attr_celeba.csv").read_text().splitlines()[:6]
     assert (tmp_path / "again" / "list_attr_celeba.csv").read_text().splitlines() == first_rows
-
 
 
 def test_real_celeba_is_used_when_present(tmp_path):
@@ -139,6 +135,15 @@ def test_real_celeba_is_used_when_present(tmp_path):
         root, is_standin = find_or_make_celeba(tmp_path)
     assert (root, is_standin) == (tmp_path / "celeba", False)
     assert not (tmp_path / "celeba_standin").exists()
+
+    # A notebook's quick run: the stand-in, though CelebA is there, and it says why.
+    with pytest.warns(CelebaStandinWarning) as caught:
+        root, is_standin = find_or_make_celeba(tmp_path, n_standin=5, use_celeba=False)
+    assert (root, is_standin) == (tmp_path / "celeba_standin", True)
+    assert len(list((root / "img_align_celeba").iterdir())) == 5
+    assert str(caught[0].message).startswith(
+        "use_celeba is False (a notebook's quick run), so this notebook uses a stand-in")
+    assert str(caught[0].message).endswith("To use CelebA, set USE_CELEBA = True.")
 
 
 def test_without_celeba_the_standin_is_made_once_and_announced(tmp_path, monkeypatch):

@@ -61,31 +61,31 @@ def tiny_notebook(tmp_path):
 
 def budgets_file(tmp_path, table):
     path = tmp_path / "budgets.toml"
-    path.write_text(f"[main.02]\n{table}\n")
+    path.write_text(f"[smoke.02]\n{table}\n")
     return path
 
 
 def test_a_parameter_of_the_notebook_is_injected(tmp_path):
     notebook = tiny_notebook(tmp_path)
     budgets = budgets_file(tmp_path, "EPOCHS = 1\nBATCH_SIZE = 32")
-    assert budget_parameters(notebook, "main", budgets) == {"EPOCHS": 1, "BATCH_SIZE": 32}
-    assert budget_parameters(notebook, "smoke", budgets) == {}  # no [smoke.02] table
+    assert budget_parameters(notebook, "smoke", budgets) == {"EPOCHS": 1, "BATCH_SIZE": 32}
+    assert budget_parameters(notebook, "main", budgets) == {}  # no QUICK switch in the notebook
     assert budget_parameters(notebook, "full", budgets) == {}
 
 
 def test_a_name_with_code_in_it_is_refused_before_the_kernel_starts(tmp_path, monkeypatch):
     notebook = tiny_notebook(tmp_path)
     budgets = budgets_file(tmp_path, """"EPOCHS = 1; open('owned', 'w') #" = 1""")
-    expected = (re.escape(f"[main.02] in {budgets}: \"EPOCHS = 1; open('owned', 'w') #\" "
+    expected = (re.escape(f"[smoke.02] in {budgets}: \"EPOCHS = 1; open('owned', 'w') #\" "
                           "is not a Python name; papermill would write it into the notebook "
                           "as code."))
     with pytest.raises(ValueError, match=expected):
-        budget_parameters(notebook, "main", budgets)
+        budget_parameters(notebook, "smoke", budgets)
     # The runner reads the same file: it stops before a kernel could run the line (the
     # kernel would run in the notebook's folder, and leave the file `owned` there).
     monkeypatch.setattr(run_notebooks, "BUDGET_FILE", budgets)
     with pytest.raises(ValueError, match=expected):
-        run_notebook(notebook, out_dir=tmp_path / "out", budget="main")
+        run_notebook(notebook, out_dir=tmp_path / "out", budget="smoke")
     assert not (tmp_path / "owned").exists()
     assert not (tmp_path / "out" / notebook.name).exists()
 
@@ -94,8 +94,8 @@ def test_a_misspelt_parameter_is_refused_not_ignored(tmp_path):
     notebook = tiny_notebook(tmp_path)
     budgets = budgets_file(tmp_path, "EPOCS = 1")
     with pytest.raises(ValueError) as raised:
-        budget_parameters(notebook, "main", budgets)
-    assert str(raised.value) == (f"[main.02] in {budgets}: 'EPOCS' is not a parameter of "
+        budget_parameters(notebook, "smoke", budgets)
+    assert str(raised.value) == (f"[smoke.02] in {budgets}: 'EPOCS' is not a parameter of "
                                  "02_tiny.ipynb; its parameters cell assigns BATCH_SIZE, EPOCHS.")
 
 
@@ -103,7 +103,7 @@ def test_edited_values_are_injected_over_the_budget_and_checked_alike(tmp_path, 
     """The tests' way to try a reader's edits: ``parameters=`` after the budget's values."""
     notebook = tiny_notebook(tmp_path)
     monkeypatch.setattr(run_notebooks, "BUDGET_FILE", budgets_file(tmp_path, "EPOCHS = 1"))
-    run = run_notebook(notebook, out_dir=tmp_path / "out", budget="main",
+    run = run_notebook(notebook, out_dir=tmp_path / "out", budget="smoke",
                        parameters={"BATCH_SIZE": 64}, epilogue="print(EPOCHS * BATCH_SIZE)")
     assert run.ok, run.problems
     outputs = [c.outputs for c in nbformat.read(run.output, as_version=4).cells]
@@ -122,8 +122,8 @@ def test_a_value_that_is_no_plain_literal_is_refused(tmp_path, entry, shown):
     notebook = tiny_notebook(tmp_path)
     budgets = budgets_file(tmp_path, entry)
     with pytest.raises(ValueError) as raised:
-        budget_parameters(notebook, "main", budgets)
-    assert str(raised.value) == (f"[main.02] in {budgets}: {shown} is not a string, number, "
+        budget_parameters(notebook, "smoke", budgets)
+    assert str(raised.value) == (f"[smoke.02] in {budgets}: {shown} is not a string, number, "
                                  "boolean or array of them.")
 
 
@@ -132,7 +132,7 @@ def test_a_string_value_is_injected_as_a_literal_not_as_code(tmp_path):
     notebook = tiny_notebook(tmp_path)
     budgets = budgets_file(tmp_path, r'''EPOCHS = "\"; open('owned', 'w') #\\\nx = 1"''')
     nasty = "\"; open('owned', 'w') #\\\nx = 1"
-    parameters = budget_parameters(notebook, "main", budgets)
+    parameters = budget_parameters(notebook, "smoke", budgets)
     assert parameters == {"EPOCHS": nasty}
     # As the runner does it: papermill reads the notebook, then injects after its parameters.
     injected = parameterize_notebook(load_notebook_node(str(notebook)), parameters,
@@ -149,23 +149,82 @@ def test_make_run_stops_on_a_bad_budget_before_any_notebook_runs(tmp_path, monke
         write_notebook(tmp_path / f"{number}_nb.ipynb", [
             new_code_cell("EPOCHS = 3", metadata={"tags": ["parameters"]})])
     budgets = tmp_path / "budgets.toml"
-    budgets.write_text("[main.01]\nEPOCHS = 1\n\n[main.03]\nEPOCS = 1\n")
+    budgets.write_text("[smoke.01]\nEPOCHS = 1\n\n[smoke.03]\nEPOCS = 1\n")
     monkeypatch.setattr(run_notebooks, "NOTEBOOK_DIR", tmp_path)
     monkeypatch.setattr(run_notebooks, "BUDGET_FILE", budgets)
     ran = []
     monkeypatch.setattr(run_notebooks, "run_notebook", lambda path, *a, **k: ran.append(path))
     with pytest.raises(SystemExit) as exited:
-        main(["--budget", "main"])
+        main(["--budget", "smoke"])
     assert exited.value.code == 2 and ran == []
-    assert f"[main.03] in {budgets}: 'EPOCS' is not a parameter of 03_nb.ipynb" in \
+    assert f"[smoke.03] in {budgets}: 'EPOCS' is not a parameter of 03_nb.ipynb" in \
         capsys.readouterr().err
 
 
-@pytest.mark.parametrize("budget", [b for b in BUDGETS if b != "full"])
+@pytest.mark.parametrize("budget", BUDGETS)
 def test_the_real_budgets_pass_the_check(budget):
-    """Every table of notebooks/budgets.toml names a notebook, and every entry passes."""
+    """Every notebook's budget passes; every table of notebooks/budgets.toml names a notebook."""
     notebooks = notebook_paths()
     for path in notebooks:
         budget_parameters(path, budget)  # raises on a bad entry
-    tables = tomllib.loads(BUDGET_FILE.read_text())[budget]
-    assert set(tables) <= {path.name[:2] for path in notebooks}, f"[{budget}.NN] without a notebook"
+    tables = tomllib.loads(BUDGET_FILE.read_text())
+    assert set(tables) == {"smoke"}, "the main budget's values belong in the parameters cells"
+    assert set(tables["smoke"]) <= {path.name[:2] for path in notebooks}, "[smoke.NN] without a notebook"
+
+
+# --- QUICK: the reader's quick values are the main budget (`make run`) ------------------
+
+def quick_notebook(tmp_path, name="02_quick.ipynb"):
+    return write_notebook(tmp_path / name, [
+        new_code_cell("QUICK = False  # True: the quick values\n"
+                      "EPOCHS = 2 if QUICK else 30\n"
+                      "BATCH_SIZE = 128\n"
+                      "SIZES = (1, 2) if QUICK else (3,)", metadata={"tags": ["parameters"]}),
+        new_code_cell("print(QUICK, EPOCHS, BATCH_SIZE, SIZES)"),
+    ])
+
+
+def test_the_main_budget_is_what_a_reader_gets_by_setting_quick(tmp_path):
+    notebook = quick_notebook(tmp_path)
+    assert budget_parameters(notebook, "main") == {"QUICK": True, "EPOCHS": 2, "SIZES": [1, 2]}
+    assert budget_parameters(notebook, "full") == {}
+    main_run = run_notebook(notebook, out_dir=tmp_path / "main", budget="main")
+    assert main_run.ok, main_run.problems
+    printed = nbformat.read(main_run.output, as_version=4).cells[-1].outputs[0]["text"]
+    assert printed == "True 2 128 [1, 2]\n"
+    # A reader flips the switch in the cell itself: the same values, tuple and all.
+    flipped = nbformat.read(notebook, as_version=4)
+    flipped.cells[0].source = flipped.cells[0].source.replace("QUICK = False", "QUICK = True")
+    nbformat.write(flipped, tmp_path / "02_flipped.ipynb")
+    reader_run = run_notebook(tmp_path / "02_flipped.ipynb", out_dir=tmp_path / "reader",
+                              budget="full")
+    assert reader_run.ok, reader_run.problems
+    shown = nbformat.read(reader_run.output, as_version=4).cells[-1].outputs[0]["text"]
+    assert shown == "True 2 128 (1, 2)\n"
+
+
+def test_a_main_table_in_budgets_toml_is_refused(tmp_path):
+    notebook = quick_notebook(tmp_path)
+    budgets = tmp_path / "budgets.toml"
+    budgets.write_text("[main.02]\nEPOCHS = 1\n")
+    with pytest.raises(ValueError, match=re.escape(
+            f"{budgets} has a [main...] table, but the main budget's values are each "
+            "notebook's QUICK values, in its parameters cell: move them there.")):
+        budget_parameters(notebook, "smoke", budgets)
+
+
+def test_every_notebook_that_trains_has_quick_values_with_explicit_sizes():
+    """Quick runs do the same work whether MNIST came from the network (60,000 digits) or
+    from the offline copy (4,000), and whether CelebA is there or not."""
+    without = []
+    for path in notebook_paths():
+        quick = budget_parameters(path, "main")
+        names = run_notebooks.parameter_names(path)
+        if not quick:
+            without.append(path.name[:2])
+            continue
+        if "N_TRAIN" in names:
+            assert isinstance(quick.get("N_TRAIN"), int) and quick["N_TRAIN"] <= 4000, path.name
+        if "N_STANDIN" in names:
+            assert quick.get("USE_CELEBA") is False, path.name
+    assert without == ["01"]  # 01 trains nothing

@@ -37,18 +37,21 @@ class CelebaSource(NamedTuple):
 
 
 def find_or_make_celeba(
-    data_dir: str | Path | None = None, n_standin: int = 2000, seed: int = 0
+    data_dir: str | Path | None = None, n_standin: int = 2000, seed: int = 0,
+    use_celeba: bool = True,
 ) -> CelebaSource:
     """Return ``<data>/celeba`` if it holds CelebA's images, else a stand-in (made if needed).
 
     `n_standin` and `seed` choose the stand-in; a stand-in made with other
-    values (or by an older version of this package) is redrawn.
+    values (or by an older version of this package) is redrawn. With
+    `use_celeba` False it is the stand-in even where CelebA is found: a
+    notebook's quick run takes minutes, not the hours of CelebA on a CPU.
     """
     data_dir = Path(data_dir) if data_dir is not None else default_data_dir()
     real = data_dir / CELEBA_DIR
-    if list_images(real / IMAGES_DIR):
+    if use_celeba and list_images(real / IMAGES_DIR):
         return CelebaSource(real, is_standin=False)
-    if list_images(real / IMAGES_DIR / IMAGES_DIR):
+    if use_celeba and list_images(real / IMAGES_DIR / IMAGES_DIR):
         raise FileNotFoundError(
             f"CelebA's images are in {real / IMAGES_DIR / IMAGES_DIR} (Kaggle's zip nests the "
             f"folder); move that inner folder's files up into {real / IMAGES_DIR}."
@@ -58,11 +61,14 @@ def find_or_make_celeba(
     wanted = {"version": STANDIN_VERSION, "n_images": n_standin, "seed": seed}
     if _read_marker(standin) != {**wanted, "complete": True}:
         _make_fresh_standin(standin, wanted)
+    why, remedy = (
+        ("use_celeba is False (a notebook's quick run)", "set USE_CELEBA = True")
+        if not use_celeba else
+        (f"CelebA was not found in {real / IMAGES_DIR}", "see data/README.md"))
     warnings.warn(
-        f"CelebA was not found in {real / IMAGES_DIR}, so this notebook uses a stand-in: "
-        f"{n_standin:,} generated face-like drawings in {standin}, with attributes that match "
-        "the drawings. Results will show cartoon faces, not CelebA's. To use CelebA, see "
-        "data/README.md.",
+        f"{why}, so this notebook uses a stand-in: {n_standin:,} generated face-like "
+        f"drawings in {standin}, with attributes that match the drawings. Results will show "
+        f"cartoon faces, not CelebA's. To use CelebA, {remedy}.",
         CelebaStandinWarning,
         stacklevel=2,
     )
