@@ -8,9 +8,11 @@ parameters cell is what runs, and JupyterLab opens and saves a notebook
 without changing it.
 """
 
+import ast
 import asyncio
 import re
 import shutil
+from pathlib import Path
 
 import jupytext
 import nbformat
@@ -21,6 +23,7 @@ from my_AE_code.run_notebooks import (
     NOTEBOOK_DIR,
     assigned_names,
     budget_parameters,
+    key_numbers,
     notebook_paths,
     run_notebook,
 )
@@ -44,6 +47,34 @@ MEANT_FOR_THE_READER = re.compile(
     r"^(?:.*: )?(MnistFallbackWarning|CelebaStandinWarning): .*\n(?:  .*\n?)?", re.MULTILINE)
 
 NOTEBOOKS = notebook_paths()
+MAIN_JOB_CHECKS = Path(__file__).with_name("test_main_job.py")
+
+
+def main_job_keys(prefix):
+    """The key numbers tests/test_main_job.py reads for notebook ``prefix``, as patterns.
+
+    Its checks read ``n["name"]`` or ``n[f"name_{t}"]`` in functions named ``test_NN_...``.
+    """
+    patterns = set()
+    for function in ast.parse(MAIN_JOB_CHECKS.read_text()).body:
+        if not (isinstance(function, ast.FunctionDef)
+                and function.name.startswith(f"test_{prefix}_")):
+            continue
+        for node in ast.walk(function):
+            if isinstance(node, ast.Subscript) and getattr(node.value, "id", None) == "n":
+                key = node.slice
+                if isinstance(key, ast.Constant):
+                    patterns.add(re.escape(key.value))
+                elif isinstance(key, ast.JoinedStr):
+                    patterns.add("".join(re.escape(part.value) if isinstance(part, ast.Constant)
+                                         else ".+" for part in key.values))
+    return patterns
+
+
+def test_the_main_job_key_reader_finds_keys():
+    """The parser above sees plain and f-string keys (else the drift check proves nothing)."""
+    assert re.escape("area_ratio") in main_job_keys("04")
+    assert "recognised_type_.+" in main_job_keys("08")
 
 
 def parameters_cell(notebook):
@@ -139,6 +170,14 @@ def test_runs_with_the_smoke_budget(path, run_dirs, monkeypatch):
                      if o.output_type == "stream" and o.name == "stderr")
     red_boxes = MEANT_FOR_THE_READER.sub("", stderr).strip()
     assert not red_boxes, f"stderr shows in JupyterLab as red boxes:\n{red_boxes}"
+
+    # Key drift: every number the main job's checks read is still reported, found here in
+    # minutes rather than after `make run`.
+    reported = key_numbers(run.output)
+    missing = sorted(pattern for pattern in main_job_keys(path.name[:2])
+                     if not any(re.fullmatch(pattern, key) for key in reported))
+    assert not missing, f"tests/test_main_job.py reads keys the notebook no longer reports: " \
+                        f"{missing}"
 
 
 # --- A reader's edits reach what they name -----------------------------------------------
