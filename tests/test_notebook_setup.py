@@ -1,5 +1,10 @@
 """The setup helper every notebook calls first, and the key numbers it shows last."""
 
+import json
+import os
+import subprocess
+import sys
+
 import numpy as np
 from IPython.core.interactiveshell import InteractiveShell
 
@@ -7,16 +12,28 @@ from my_AE_code import notebook_setup
 from my_AE_code.notebook_setup import KEY_NUMBERS_MIME
 
 
-def test_setup_seeds_and_paths(monkeypatch, tmp_path):
-    monkeypatch.setenv("VAE_DATA_DIR", str(tmp_path / "data"))
-    monkeypatch.setenv("VAE_RESULTS_DIR", str(tmp_path / "results"))
-    setup = notebook_setup.setup_notebook(seed=7)
-    first = np.random.rand(3)
-    notebook_setup.setup_notebook(seed=7)
-    np.testing.assert_array_equal(first, np.random.rand(3))
-    assert setup.data_dir == tmp_path / "data"
-    assert setup.results_dir.is_dir()
-    assert isinstance(setup.gpus, tuple)
+def test_setup_seeds_and_paths(tmp_path):
+    """In a fresh process, as in a kernel: the setup reroutes file descriptor 2 for good,
+    which would hide later tests' stderr if it ran in pytest's own process."""
+    script = (
+        "import json, numpy as np\n"
+        "from my_AE_code import notebook_setup\n"
+        "setup = notebook_setup.setup_notebook(seed=7)\n"
+        "first = np.random.rand(3).tolist()\n"
+        "notebook_setup.setup_notebook(seed=7)\n"
+        "print(json.dumps({'same': first == np.random.rand(3).tolist(),\n"
+        "                  'data': str(setup.data_dir), 'results': str(setup.results_dir),\n"
+        "                  'results_made': setup.results_dir.is_dir(),\n"
+        "                  'gpus': type(setup.gpus).__name__}))\n"
+    )
+    env = {**os.environ, "VAE_DATA_DIR": str(tmp_path / "data"),
+           "VAE_RESULTS_DIR": str(tmp_path / "results")}
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          env=env, timeout=120, check=True)
+    report = json.loads(done.stdout.splitlines()[-1])
+    assert report == {"same": True, "data": str(tmp_path / "data"),
+                      "results": str(tmp_path / "results"), "results_made": True,
+                      "gpus": "tuple"}
 
 
 def test_key_numbers_are_shown_and_kept_as_json(monkeypatch):
