@@ -7,8 +7,7 @@ import sys
 from pathlib import Path
 
 from benchmarks import gpu
-
-ROOT = Path(__file__).resolve().parents[1]
+from helpers import ROOT
 
 
 def test_without_a_gpu_it_says_so_and_writes_its_table(tmp_path):

@@ -6,7 +6,6 @@ import matplotlib
 
 matplotlib.use("Agg")
 
-import keras  # noqa: E402
 import matplotlib.image  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
@@ -16,14 +15,7 @@ from my_AE_code.inference import decode, encode  # noqa: E402
 from my_AE_code.models import MyVariationalAutoencoder  # noqa: E402
 from my_AE_code.models.checkpoints import rng_states  # noqa: E402
 from my_AE_code.models.layouts import MNIST_LAYOUT  # noqa: E402
-
-
-def compiled_vae(solution_type=3, seed=0):
-    """The same VAE every time: the global seed fixes weights and the sampling's seed."""
-    keras.utils.set_random_seed(seed)
-    vae = MyVariationalAutoencoder(**MNIST_LAYOUT, solution_type=solution_type)
-    vae.compile_myVAE(learning_rate=0.001)
-    return vae
+from helpers import compiled_vae  # noqa: E402
 
 
 # --- LossPrinter --------------------------------------------------------------------------

@@ -11,6 +11,7 @@ from PIL import Image
 
 from my_AE_code.celeba import ATTRIBUTE_NAMES, celeba_datasets, read_attributes, split_files
 from my_AE_code.celeba.files import read_partition, write_attributes_csv, write_partition_csv
+from helpers import write_jpegs
 
 N = 30
 
@@ -42,11 +43,8 @@ def _write_attributes_txt(path, image_ids, rows):
 def celeba(tmp_path_factory):
     """A CelebA root with 30 prepared 96x96 images and both attribute forms in two copies."""
     root = tmp_path_factory.mktemp("celeba")
-    images = root / "prepared_96"
-    images.mkdir()
+    write_jpegs(root / "prepared_96", map(_index_colour, range(N)), size=(96, 96), quality=95)
     image_ids = [f"{index + 1:06d}.jpg" for index in range(N)]
-    for index, image_id in enumerate(image_ids):
-        Image.new("RGB", (96, 96), _index_colour(index)).save(images / image_id, quality=95)
     write_attributes_csv(root / "list_attr_celeba.csv", image_ids, _attribute_rows())
     write_partition_csv(root / "list_eval_partition.csv", image_ids, [0] * 20 + [1] * 5 + [2] * 5)
     txt_root = root / "txt_form"

@@ -3,8 +3,6 @@
 import io
 import os
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -14,8 +12,8 @@ from PIL import Image
 from benchmarks.celeba_input import plain_loop
 from my_AE_code.celeba import prepare
 from my_AE_code.celeba.prepare import prepare_celeba
+from helpers import prepare_cli
 
-REPO = Path(__file__).resolve().parents[1]
 N_PLAIN = 12  # ordinary 178x218 RGB JPEGs
 READABLE_ODD = ("alpha.jpg", "cmyk.jpg", "gray.jpg")
 UNREADABLE = ("corrupt.jpg", "truncated.jpg")
@@ -263,7 +261,7 @@ def test_an_output_path_that_is_a_file_is_a_clear_error(source, tmp_path):
         prepare_celeba(source, in_way / "below", workers=1, verbose=False)
     assert in_way.read_text() == "a file, not a folder"
 
-    result = _cli(source, "--out", in_way, "--size", "16", "--workers", "1")
+    result = prepare_cli(source, "--out", in_way, "--size", "16", "--workers", "1")
     assert result.returncode == 1
     assert result.stderr.startswith("error: ") and str(in_way) in result.stderr
     assert "--out" in result.stderr and "Traceback" not in result.stderr
@@ -290,28 +288,18 @@ def test_missing_or_empty_source_is_a_clear_error(tmp_path):
         prepare_celeba(empty, verbose=False)
 
 
-def _cli(*args):
-    return subprocess.run(
-        [sys.executable, "-m", "my_AE_code.celeba.prepare", *map(str, args)],
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-
-
 def test_command_line_fails_with_a_message_on_a_missing_or_empty_source(tmp_path):
-    missing = _cli(tmp_path / "nowhere")
+    missing = prepare_cli(tmp_path / "nowhere")
     assert missing.returncode != 0
     assert "does not exist" in missing.stderr
     (tmp_path / "empty").mkdir()
-    empty = _cli(tmp_path / "empty")
+    empty = prepare_cli(tmp_path / "empty")
     assert empty.returncode != 0
     assert "holds no images" in empty.stderr
 
 
 def test_command_line_prepares_a_folder(source, tmp_path):
-    result = _cli(source, "--out", tmp_path / "cli", "--size", "48", "--workers", "2")
+    result = prepare_cli(source, "--out", tmp_path / "cli", "--size", "48", "--workers", "2")
     assert result.returncode == 0, result.stderr
     assert "truncated.jpg" in result.stdout
     _assert_complete_valid_set(tmp_path / "cli", size=48)

@@ -9,32 +9,18 @@ preparation sees.
 import os
 import subprocess
 import sys
-from pathlib import Path
 
 import keras
-import numpy as np
 import pytest
 from PIL import Image
 
 from my_AE_code.celeba.prepare import prepare_celeba
-from my_AE_code.models import MyVariationalAutoencoder, checkpoints
-from my_AE_code.models.layouts import TINY_LAYOUT
-
-ROOT = Path(__file__).resolve().parents[1]
+from my_AE_code.models import checkpoints
+from helpers import ROOT, images, tiny_vae, write_jpegs
 
 
 class Killed(BaseException):
     """The process stops here (a BaseException, as KeyboardInterrupt: nothing catches it)."""
-
-
-def tiny_vae():
-    vae = MyVariationalAutoencoder(**TINY_LAYOUT, solution_type=3, seed=0)
-    vae.compile_myVAE(learning_rate=0.01)
-    return vae
-
-
-def images(n=8):
-    return np.random.default_rng(0).uniform(size=(n, *TINY_LAYOUT["input_dim"])).astype("float32")
 
 
 # --- checkpoints --------------------------------------------------------------------------
@@ -90,14 +76,6 @@ def test_a_checkpoint_killed_while_saving_is_not_resumed_from(tmp_path, monkeypa
 
 # --- prepared images ----------------------------------------------------------------------
 
-def make_source(folder, n=6):
-    folder.mkdir(parents=True)
-    for index in range(n):
-        pixels = np.full((218, 178, 3), (40, 100 + 20 * index, 90), np.uint8)
-        Image.fromarray(pixels).save(folder / f"{index + 1:06d}.jpg", quality=95)
-    return folder
-
-
 #: Preparation whose third image write stops halfway with the process: ``os._exit`` runs
 #: no ``except`` or ``finally`` clause, as SIGKILL or a power cut would not.
 DIE_WHILE_WRITING = """
@@ -121,7 +99,9 @@ prepare_celeba(sys.argv[1], sys.argv[2], size=16, workers=1, verbose=False)
 
 
 def test_an_image_killed_while_written_is_redone_by_the_rerun(tmp_path):
-    source, out = make_source(tmp_path / "img_align_celeba"), tmp_path / "prepared"
+    colours = [(40, 100 + 20 * index, 90) for index in range(6)]
+    source = write_jpegs(tmp_path / "img_align_celeba", colours, quality=95)
+    out = tmp_path / "prepared"
     killed = subprocess.run([sys.executable, "-c", DIE_WHILE_WRITING, str(source), str(out)],
                             cwd=ROOT, capture_output=True, text=True)
     assert killed.returncode == 9, killed.stderr

@@ -12,6 +12,7 @@ from scipy.stats import norm  # noqa: E402
 
 from my_AE_code import figures  # noqa: E402
 from my_AE_code.inference import decode  # noqa: E402
+from helpers import images  # noqa: E402
 
 SHAPES = [(28, 28, 1), (96, 96, 3)]
 
@@ -20,10 +21,6 @@ def tiny_decoder(shape, z_dim=2):
     """z -> image with a sigmoid, enough to check what the figures decode and where."""
     return keras.Sequential([keras.Input((z_dim,)), keras.layers.Dense(int(np.prod(shape))),
                              keras.layers.Reshape(shape), keras.layers.Activation("sigmoid")])
-
-
-def random_images(n, shape, seed=0):
-    return np.random.default_rng(seed).uniform(size=(n, *shape)).astype("float32")
 
 
 def image_axes(fig):
@@ -44,7 +41,7 @@ def no_figure_left_in_pyplot():
 
 @pytest.mark.parametrize("shape", SHAPES)
 def test_reconstructions_two_rows(shape):
-    originals, reconstructions = random_images(6, shape), random_images(6, shape, seed=1)
+    originals, reconstructions = images(6, shape), images(6, shape, seed=1)
     fig = figures.plot_reconstructions(originals, reconstructions, n=4)
     axes = image_axes(fig)
     assert len(axes) == 8
@@ -55,7 +52,7 @@ def test_reconstructions_two_rows(shape):
 
 def test_reconstructions_of_several_models_get_a_row_each():
     shape = (28, 28, 1)
-    fig = figures.plot_reconstructions(random_images(3, shape), [random_images(3, shape)] * 2,
+    fig = figures.plot_reconstructions(images(3, shape), [images(3, shape)] * 2,
                                        row_titles=("original", "AE", "VAE"))
     assert len(image_axes(fig)) == 9
     assert [ax.get_ylabel() for ax in image_axes(fig)[::3]] == ["original", "AE", "VAE"]
@@ -63,10 +60,10 @@ def test_reconstructions_of_several_models_get_a_row_each():
 
 @pytest.mark.parametrize("shape", SHAPES)
 def test_images_grid_and_rows_of_a_5d_array(shape):
-    fig = figures.plot_images(random_images(5, shape), ncols=4, titles=list("abcde"), suptitle="s")
+    fig = figures.plot_images(images(5, shape), ncols=4, titles=list("abcde"), suptitle="s")
     assert len(fig.axes) == 5  # the unused sixth cell is removed
     assert [ax.get_title() for ax in fig.axes] == list("abcde")
-    rows = random_images(6, shape).reshape(2, 3, *shape)
+    rows = images(6, shape).reshape(2, 3, *shape)
     fig = figures.plot_images(rows, titles=["+0", "+1", "+2"])
     geometry = [ax.get_subplotspec().get_geometry()[:2] for ax in fig.axes]
     assert len(fig.axes) == 6 and set(geometry) == {(2, 3)}

@@ -11,17 +11,10 @@ import keras
 import numpy as np
 import pytest
 from conftest import Crash
+from helpers import compiled_vae, images, tiny_vae
 
 from my_AE_code.models import MyAutoencoder, MyVariationalAutoencoder, checkpoints, saving
 from my_AE_code.models.layouts import MNIST_LAYOUT, TINY_LAYOUT
-
-
-def compiled_vae(solution_type=3, seed=0):
-    """The same VAE every time: the global seed fixes weights and the sampling's seed."""
-    keras.utils.set_random_seed(seed)
-    vae = MyVariationalAutoencoder(**MNIST_LAYOUT, solution_type=solution_type)
-    vae.compile_myVAE(learning_rate=0.001)
-    return vae
 
 
 def test_latest_checkpoint_ignores_incomplete_ones(tmp_path):
@@ -120,16 +113,6 @@ def test_an_interrupted_run_resumes_to_the_uninterrupted_result(blobs, tmp_path,
 
 # --- hostile and shared checkpoint folders ---------------------------------------------------
 
-def tiny_vae(seed=0, **changes):
-    vae = MyVariationalAutoencoder(**{**TINY_LAYOUT, **changes}, solution_type=3, seed=seed)
-    vae.compile_myVAE(learning_rate=0.01)
-    return vae
-
-
-def tiny_images(n=8):
-    return np.random.default_rng(0).uniform(size=(n, *TINY_LAYOUT["input_dim"])).astype("float32")
-
-
 class CountEpochs(keras.callbacks.Callback):
     epochs = 0
 
@@ -157,22 +140,22 @@ def test_a_checkpoint_dir_that_is_a_file_or_unwritable_fails_before_training(tmp
     (tmp_path / "file").write_text("")
     counter = CountEpochs()
     with pytest.raises(NotADirectoryError, match="file cannot be a folder"):
-        tiny_vae().train_myVAE(tiny_images(), 4, 2, verbose=0, callbacks=[counter],
+        tiny_vae().train_myVAE(images(), 4, 2, verbose=0, callbacks=[counter],
                                checkpoint_dir=tmp_path / "file")
     with unwritable(tmp_path / "read-only") as folder:
         with pytest.raises(PermissionError, match=f"Cannot write into {folder}"):
-            tiny_vae().train_myVAE(tiny_images(), 4, 2, verbose=0, callbacks=[counter],
+            tiny_vae().train_myVAE(images(), 4, 2, verbose=0, callbacks=[counter],
                                    checkpoint_dir=folder)
     assert counter.epochs == 0
 
 
 def test_another_run_into_the_folder_keeps_the_first_runs_checkpoints_and_history(tmp_path):
-    tiny_vae().train_myVAE(tiny_images(), 4, 3, verbose=0, checkpoint_dir=tmp_path)
+    tiny_vae().train_myVAE(images(), 4, 3, verbose=0, checkpoint_dir=tmp_path)
     first = {path.name: saving.file_sha256(path / saving.read_params(path)["weights_file"])
              for path, _ in checkpoints.checkpoints(tmp_path)}
     assert sorted(first) == ["epoch_002", "epoch_003"]
 
-    history = tiny_vae(seed=0).train_myVAE(tiny_images(), 4, 6, initial_epoch=3, verbose=0,
+    history = tiny_vae(seed=0).train_myVAE(images(), 4, 6, initial_epoch=3, verbose=0,
                                            checkpoint_dir=tmp_path)
 
     assert len(history.history["loss"]) == 3
@@ -185,11 +168,11 @@ def test_another_run_into_the_folder_keeps_the_first_runs_checkpoints_and_histor
 
 
 def test_another_run_past_the_checkpoints_with_other_parameters_is_refused(tmp_path):
-    tiny_vae().train_myVAE(tiny_images(), 4, 1, verbose=0, checkpoint_dir=tmp_path)
+    tiny_vae().train_myVAE(images(), 4, 1, verbose=0, checkpoint_dir=tmp_path)
     other = MyVariationalAutoencoder(**TINY_LAYOUT, solution_type=3, seed=0, fact=5.0)
     other.compile_myVAE(0.01)
     with pytest.raises(ValueError, match="fact=1.0 in the file, 5.0 here"):
-        other.train_myVAE(tiny_images(), 4, 3, initial_epoch=2, verbose=0,
+        other.train_myVAE(images(), 4, 3, initial_epoch=2, verbose=0,
                           checkpoint_dir=tmp_path)
 
 
@@ -200,7 +183,7 @@ def test_another_run_past_the_checkpoints_with_other_parameters_is_refused(tmp_p
 ], ids=["huge-epoch", "float-epoch", "bool-epoch", "string-epoch", "rng-shape", "rng-float",
         "rng-string", "rng-overflow", "history", "run-id"])
 def test_a_tampered_training_state_falls_back_to_the_checkpoint_before(tmp_path, changes):
-    tiny_vae().train_myVAE(tiny_images(), 4, 2, verbose=0, checkpoint_dir=tmp_path)
+    tiny_vae().train_myVAE(images(), 4, 2, verbose=0, checkpoint_dir=tmp_path)
     state_file = tmp_path / "epoch_002" / checkpoints.STATE_FILE
     state = json.loads(state_file.read_text())
     if "rng_states" in changes and isinstance(changes["rng_states"], list):
@@ -208,7 +191,7 @@ def test_a_tampered_training_state_falls_back_to_the_checkpoint_before(tmp_path,
     state_file.write_text(json.dumps({**state, **changes}))
 
     with pytest.warns(UserWarning, match=r"Skipping the damaged checkpoint .*epoch_002"):
-        history = tiny_vae().train_myVAE(tiny_images(), 4, 2, verbose=0,
+        history = tiny_vae().train_myVAE(images(), 4, 2, verbose=0,
                                          checkpoint_dir=tmp_path)
 
     assert len(history.history["loss"]) == 1  # epoch 2 again, from epoch_001

@@ -8,12 +8,8 @@ import tensorflow as tf
 
 from my_AE_code.models import MyAutoencoder, MyVariationalAutoencoder
 from my_AE_code.models.layouts import TINY_LAYOUT
-
-SHAPE = TINY_LAYOUT["input_dim"]
-
-
-def images(n, seed):
-    return np.random.default_rng(seed).uniform(size=(n, *SHAPE)).astype("float32")
+from helpers import TINY_SHAPE as SHAPE
+from helpers import images
 
 
 def test_validation_data_is_evaluated_after_each_epoch():

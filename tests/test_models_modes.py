@@ -17,12 +17,7 @@ import tensorflow as tf
 from my_AE_code.models import MyVariationalAutoencoder
 from my_AE_code.models.kl_strategies import STRATEGIES
 from my_AE_code.models.layouts import TINY_LAYOUT
-
-SHAPE = TINY_LAYOUT["input_dim"]
-
-
-def images(n, seed=1):
-    return np.random.default_rng(seed).uniform(size=(n, *SHAPE)).astype("float32")
+from helpers import images
 
 
 def vae_with_batch_norm_and_dropout(solution_type):
@@ -48,7 +43,7 @@ def test_training_updates_the_batch_norm_statistics(solution_type):
     vae = vae_with_batch_norm_and_dropout(solution_type)
     before = moving_means(vae)
     assert len(before) >= 2  # the Encoder's and the Decoder's
-    vae.train_myVAE(images(16), batch_size=8, epochs=1, verbose=0)
+    vae.train_myVAE(images(16, seed=1), batch_size=8, epochs=1, verbose=0)
     for old, new in zip(before, moving_means(vae), strict=True):
         assert not np.allclose(old, new)
 
@@ -56,7 +51,7 @@ def test_training_updates_the_batch_norm_statistics(solution_type):
 @pytest.mark.parametrize("solution_type", sorted(STRATEGIES))
 def test_evaluating_and_calling_the_model_use_inference_mode(solution_type):
     vae = vae_with_batch_norm_and_dropout(solution_type)
-    x = images(8)
+    x = images(8, seed=1)
     # Dropout at work would make two evaluations differ.
     first, second = (vae.model.evaluate(x, vae.strategy.targets(x), batch_size=8, verbose=0)
                      for _ in range(2))
@@ -74,7 +69,7 @@ def test_evaluating_and_calling_the_model_use_inference_mode(solution_type):
 
 @pytest.mark.parametrize("solution_type", sorted(STRATEGIES))
 def test_labels_in_a_dataset_are_ignored(solution_type):
-    x = images(16)
+    x = images(16, seed=1)
     alone = tf.data.Dataset.from_tensor_slices(x).batch(8)
     with_labels = tf.data.Dataset.from_tensor_slices((x, np.arange(16))).batch(8)
     histories = []
@@ -92,7 +87,7 @@ def test_the_keras_model_is_named_vae_as_in_the_posts_summaries(solution_type):
 
 def test_strategy_3_ignores_targets_given_to_keras_fit_and_evaluate():
     """Readers of Keras examples call ``model.fit(x, y)``: the VAE reconstructs x, not y."""
-    x, labels = images(16), np.arange(16, dtype="float32")
+    x, labels = images(16, seed=1), np.arange(16, dtype="float32")
     results = []
     for y in (None, labels):
         vae = MyVariationalAutoencoder(**TINY_LAYOUT, solution_type=3, seed=0)

@@ -20,21 +20,17 @@ import pytest
 
 from my_AE_code.models import MyAutoencoder, MyVariationalAutoencoder, saving
 from my_AE_code.models.layouts import CELEBA_LAYOUT, MNIST_LAYOUT, TINY_LAYOUT
-
-ROOT = Path(__file__).resolve().parents[1]
-
-
-def tiny_vae(seed=0, **changes):
-    return MyVariationalAutoencoder(**{**TINY_LAYOUT, **changes}, solution_type=3, seed=seed)
+from helpers import ROOT, images, tiny_vae
 
 
-def images(n=4):
-    return np.random.default_rng(0).uniform(size=(n, *TINY_LAYOUT["input_dim"])).astype("float32")
+def uncompiled_vae(seed=0, **changes):
+    """What a save holds is the model alone: no optimizer to save."""
+    return tiny_vae(seed, learning_rate=None, **changes)
 
 
 def predict(vae):
     vae.set_enc_to_predict()
-    return vae.model.predict(images(), verbose=0)
+    return vae.model.predict(images(4), verbose=0)
 
 
 def weights_file(folder):
@@ -126,7 +122,7 @@ def test_concurrent_saves_and_loads_always_see_one_complete_model(tmp_path):
     assert names == sorted([saving.PARAMS_FILE, weights_file(folder).name])
     seed = saving.read_params(folder)["params"]["seed"]
     np.testing.assert_array_equal(predict(MyVariationalAutoencoder.load(folder)),
-                                  predict(tiny_vae(seed)))
+                                  predict(uncompiled_vae(seed)))
 
 
 def test_a_file_system_without_locks_still_saves_and_loads(tmp_path, monkeypatch):
@@ -134,9 +130,9 @@ def test_a_file_system_without_locks_still_saves_and_loads(tmp_path, monkeypatch
         raise OSError(errno.ENOLCK, "No locks available")
 
     monkeypatch.setattr(saving.fcntl, "flock", refuse)
-    tiny_vae().save(tmp_path / "vae")
+    uncompiled_vae().save(tmp_path / "vae")
     np.testing.assert_array_equal(predict(MyVariationalAutoencoder.load(tmp_path / "vae")),
-                                  predict(tiny_vae()))
+                                  predict(uncompiled_vae()))
 
 
 # --- 2. links planted in the folder ---------------------------------------------------------------
@@ -145,7 +141,7 @@ def test_a_save_never_writes_through_a_planted_link(tmp_path):
     outside = tmp_path / "outside.txt"
     outside.write_text("the user's file")
     probe = tmp_path / "probe"
-    tiny_vae().save(probe)
+    uncompiled_vae().save(probe)
     folder = tmp_path / "vae"
     folder.mkdir()
     planted = [weights_file(probe).name, saving.PARAMS_FILE, f"tmp-{os.getpid()}.weights.h5",
@@ -153,13 +149,13 @@ def test_a_save_never_writes_through_a_planted_link(tmp_path):
     for name in planted:
         (folder / name).symlink_to(outside)
 
-    tiny_vae().save(folder)
+    uncompiled_vae().save(folder)
 
     assert outside.read_text() == "the user's file"
     for name in planted[:2]:
         assert not (folder / name).is_symlink()
     np.testing.assert_array_equal(predict(MyVariationalAutoencoder.load(folder)),
-                                  predict(tiny_vae()))
+                                  predict(uncompiled_vae()))
 
 
 # --- 3. what params.json names is not trusted ----------------------------------------------
@@ -185,7 +181,7 @@ def link_out_of_the_folder(folder):
 ], ids=["dev-zero", "parent", "absolute", "symlink-out", "fifo"])
 def test_load_reads_weights_only_from_a_regular_file_in_the_folder(tmp_path, weights, message):
     folder = tmp_path / "vae"
-    tiny_vae().save(folder)
+    uncompiled_vae().save(folder)
     edit_params(folder, weights_file=weights(folder))
     with deadline(30), pytest.raises(saving.DamagedSaveError, match=message):
         MyVariationalAutoencoder.load(folder)
@@ -199,7 +195,7 @@ def refuse_to_build(monkeypatch):
 
 def test_an_absurd_architecture_is_refused_before_it_is_built(tmp_path, monkeypatch):
     folder = tmp_path / "vae"
-    tiny_vae().save(folder)
+    uncompiled_vae().save(folder)
     saved = saving.read_params(folder)
     edit_params(folder, params={**saved["params"], "z_dim": 10**7})
     refuse_to_build(monkeypatch)
@@ -211,7 +207,7 @@ def test_an_absurd_architecture_is_refused_before_it_is_built(tmp_path, monkeypa
 def test_weights_of_another_architecture_are_refused_before_building(tmp_path, monkeypatch):
     folder = tmp_path / "vae"
     MyVariationalAutoencoder(**CELEBA_LAYOUT, solution_type=3).save(tmp_path / "celeba")
-    tiny_vae().save(folder)
+    uncompiled_vae().save(folder)
     other = weights_file(tmp_path / "celeba")
     os.replace(other, folder / other.name)
     edit_params(folder, weights_file=other.name, weights_sha256=saving.file_sha256(folder /
@@ -230,7 +226,7 @@ def test_weights_of_another_architecture_are_refused_before_building(tmp_path, m
 ], ids=["params-list", "top-list", "deep-nesting", "huge-integer"])
 def test_a_malformed_params_file_is_an_error_naming_it(tmp_path, text, message):
     folder = tmp_path / "vae"
-    tiny_vae().save(folder)
+    uncompiled_vae().save(folder)
     (folder / saving.PARAMS_FILE).write_text(text)
     with pytest.raises(saving.DamagedSaveError, match=message) as error:
         MyVariationalAutoencoder.load(folder)
@@ -246,7 +242,7 @@ def test_a_malformed_params_file_is_an_error_naming_it(tmp_path, text, message):
 ], ids=["unknown-key", "missing-key", "string", "infinity", "strategy"])
 def test_bad_parameters_are_an_error_naming_the_file(tmp_path, monkeypatch, changes, message):
     folder = tmp_path / "vae"
-    tiny_vae().save(folder)
+    uncompiled_vae().save(folder)
     params = {**saving.read_params(folder)["params"], **changes}
     params = {name: value for name, value in params.items() if value is not None}
     edit_params(folder, params=params)
@@ -268,9 +264,9 @@ def plant_external_link(path, target):
 
 
 def test_an_hdf5_external_link_is_refused_as_what_it_is(tmp_path):
-    tiny_vae(seed=1).save(tmp_path / "other")
+    uncompiled_vae(seed=1).save(tmp_path / "other")
     folder = tmp_path / "vae"
-    tiny_vae().save(folder)
+    uncompiled_vae().save(folder)
     weights = weights_file(folder)
     plant_external_link(weights, weights_file(tmp_path / "other"))
     edit_params(folder, weights_sha256=saving.file_sha256(weights))  # the attacker's own sum
@@ -278,7 +274,7 @@ def test_an_hdf5_external_link_is_refused_as_what_it_is(tmp_path):
         MyVariationalAutoencoder.load(folder)
     # Keras's own guard, reached by a bare file, is named as a refusal, not as a mismatch.
     with pytest.raises(saving.DamagedSaveError, match="Keras refuses to read .*ExternalLink"):
-        tiny_vae().load_weights(weights)
+        uncompiled_vae().load_weights(weights)
 
 
 # --- 4. a save removes only what saves wrote ----------------------------------------------------
@@ -291,11 +287,11 @@ def test_a_save_keeps_the_users_files_and_says_what_it_removed(tmp_path, capsys)
     for name, text in users.items():
         (folder / name).write_text(text)
     (folder / ".tmp-abcd1234-weights").mkdir()  # what a save killed half-way leaves
-    tiny_vae().save(folder)
+    uncompiled_vae().save(folder)
     first = weights_file(folder).name
     capsys.readouterr()
 
-    tiny_vae(seed=1).save(folder)
+    uncompiled_vae(seed=1).save(folder)
 
     for name, text in users.items():
         assert (folder / name).read_text() == text
@@ -311,17 +307,17 @@ def test_a_save_into_a_file_is_a_clear_error(tmp_path):
     for path in (tmp_path / "file", tmp_path / "file" / "vae"):
         with pytest.raises(NotADirectoryError, match=f"{path} cannot be a folder: it, or a "
                                                      f"folder above it, is a file"):
-            tiny_vae().save(path)
+            uncompiled_vae().save(path)
 
 
 def test_a_legacy_save_replaced_by_a_new_one_is_removed(tmp_path):
     folder = tmp_path / "vae"
-    tiny_vae().save(folder)
+    uncompiled_vae().save(folder)
     params = saving.read_params(folder)
     os.replace(folder / params.pop("weights_file"), folder / saving.LEGACY_WEIGHTS_FILE)
     del params["weights_sha256"]
     (folder / saving.PARAMS_FILE).write_text(json.dumps(params))
-    tiny_vae().save(folder)
+    uncompiled_vae().save(folder)
     assert not (folder / saving.LEGACY_WEIGHTS_FILE).exists()  # params.json named it: a save's
 
 

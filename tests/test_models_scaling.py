@@ -26,16 +26,17 @@ SMALL_LAYOUT = {**MNIST_LAYOUT, "encoder_conv_filters": [8, 16],
                 "decoder_conv_t_filters": [8, 1], "decoder_conv_t_kernel_size": [3, 3],
                 "decoder_conv_t_strides": [2, 2]}
 from my_AE_code.notebook_setup import default_distribution, default_precision, scaling_choices
+from helpers import ROOT, default_facts
 
-ROOT = Path(__file__).resolve().parents[1]
+#: Each strategy's own fact, as the package defines it.
+FACTS = default_facts()
 #: Fast enough for the small layout's loss to fall clearly in 3 epochs.
 LEARNING_RATE = 0.005
 #: Distributed cases: (name, model class name, constructor extras). The AE is
 #: built inside the strategy's scope, the VAEs get it as ``distribute``.
 CASES = {
-    **{f"solution_type {t}": ("vae", {"solution_type": t, "fact": 1.0 if t == 3 else 1e-3})
-       for t in range(4)},
-    "solution_type 3 with batch norm": ("vae", {"solution_type": 3, "fact": 1.0,
+    **{f"solution_type {t}": ("vae", {"solution_type": t, "fact": FACTS[t]}) for t in range(4)},
+    "solution_type 3 with batch norm": ("vae", {"solution_type": 3, "fact": FACTS[3],
                                                 "use_batch_norm": True}),
     "AE": ("ae", {}),
 }
@@ -146,9 +147,6 @@ def test_saved_model_loads_under_the_strategy(distributed):
 
 
 # --- mixed precision, in this process --------------------------------------------------
-
-FACTS = {0: 1e-3, 1: 1e-3, 2: 1e-3, 3: 1.0}
-
 
 def output_dtypes(model):
     import keras

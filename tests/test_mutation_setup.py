@@ -11,9 +11,8 @@ collect, then fork a worker that runs one TensorFlow operation.
 import subprocess
 import sys
 import tomllib
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+from helpers import ROOT
 
 COLLECT_THEN_FORK = """
 import os, sys, time

@@ -12,13 +12,12 @@ edit of a cell still shows in git.
 import asyncio
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 from jupytext.async_contentsmanager import AsyncTextFileContentsManager
 from nbclient import NotebookClient
 
-ROOT = Path(__file__).resolve().parents[1]
+from helpers import ROOT
 NAME = "01_basics"
 
 

@@ -1,0 +1,78 @@
+"""What several test modules need, written once: paths, tiny models, images, source folders.
+
+Plain functions and constants. TensorFlow and Keras (and the models, which import
+them) are imported inside the functions only: the test modules that mutation
+testing runs must not run TensorFlow when they are imported
+(tests/test_mutation_setup.py), and the tests of preparing images need neither.
+"""
+
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+#: The repository's root: the working directory of the commands the tests run.
+ROOT = Path(__file__).resolve().parents[1]
+
+#: The input shape of ``TINY_LAYOUT`` (my_AE_code/models/layouts.py), spelled out so that
+#: this module imports no model code; ``tiny_vae`` checks that the two agree.
+TINY_SHAPE = (8, 8, 2)
+
+
+def images(n=8, shape=TINY_SHAPE, seed=0):
+    """``n`` images of ``shape`` with uniform values in [0, 1): the same for the same seed."""
+    return np.random.default_rng(seed).uniform(size=(n, *shape)).astype("float32")
+
+
+def tiny_vae(seed=0, learning_rate=0.01, solution_type=3, **changes):
+    """A VAE in ``TINY_LAYOUT`` (with ``changes``), compiled unless ``learning_rate`` is None."""
+    from my_AE_code.models import MyVariationalAutoencoder
+    from my_AE_code.models.layouts import TINY_LAYOUT
+
+    assert tuple(TINY_LAYOUT["input_dim"]) == TINY_SHAPE
+    vae = MyVariationalAutoencoder(**{**TINY_LAYOUT, **changes}, solution_type=solution_type,
+                                   seed=seed)
+    if learning_rate is not None:
+        vae.compile_myVAE(learning_rate=learning_rate)
+    return vae
+
+
+def compiled_vae(solution_type=3, seed=0):
+    """The same MNIST-layout VAE every time: the global seed fixes weights and sampling."""
+    import keras
+
+    from my_AE_code.models import MyVariationalAutoencoder
+    from my_AE_code.models.layouts import MNIST_LAYOUT
+
+    keras.utils.set_random_seed(seed)
+    vae = MyVariationalAutoencoder(**MNIST_LAYOUT, solution_type=solution_type)
+    vae.compile_myVAE(learning_rate=0.001)
+    return vae
+
+
+def default_facts():
+    """Each strategy's ``fact`` when none is given, as the package defines it."""
+    from my_AE_code.models.kl_strategies import STRATEGIES
+
+    return {solution_type: strategy.default_fact for solution_type, strategy in STRATEGIES.items()}
+
+
+def prepare_cli(*args, timeout=300):
+    """``python -m my_AE_code.celeba.prepare ARGS`` from the repository's root, output captured."""
+    return subprocess.run([sys.executable, "-m", "my_AE_code.celeba.prepare", *map(str, args)],
+                          cwd=ROOT, capture_output=True, text=True, timeout=timeout)
+
+
+def write_jpegs(folder, colours, size=(178, 218), first=1, **save):
+    """One flat-coloured JPEG per colour, named 000001.jpg, ... (from ``first``), in ``folder``.
+
+    ``size`` is (width, height): CelebA's aligned photographs by default. ``save`` goes to
+    PIL's save (quality, ...). Returns the folder, made if missing.
+    """
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    for index, colour in enumerate(colours):
+        Image.new("RGB", size, tuple(colour)).save(folder / f"{first + index:06d}.jpg", **save)
+    return folder
