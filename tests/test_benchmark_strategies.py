@@ -48,6 +48,9 @@ def test_benchmark_runs_interleaved_rounds_end_to_end(monkeypatch, capsys):
     assert "x fastest" in table and "solution_type 3" in table
 
 
-def test_fewer_than_two_rounds_is_refused():
-    with pytest.raises(SystemExit):
+def test_fewer_than_two_rounds_is_refused(capsys):
+    with pytest.raises(SystemExit) as exit_:
         strategies.main(["--rounds", "1"])
+    assert exit_.value.code == 2  # argparse's usage error, before anything is built or timed
+    assert "--rounds must be at least 2: the spread between rounds is the noise." in \
+        capsys.readouterr().err

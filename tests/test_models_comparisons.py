@@ -36,8 +36,21 @@ def test_part_iv_model_trains_without_targets(blobs):
 
 @pytest.mark.parametrize("kl_in", ["model", "encoder"])
 def test_keras2_recipes_train(blobs, kl_in):
+    import tf_keras
+
     model = build_keras2_vae(**MNIST_LAYOUT, fact=1e-3, kl_in=kl_in, learning_rate=0.001)
-    assert len(model.losses) == 1  # the KL term, attached where asked
+    # The KL term is attached where asked: a layer after mu and log_var, or the model itself.
+    assert [layer.name for layer in model.layers if layer.name == "kl_loss"] == (
+        ["kl_loss"] if kl_in == "encoder" else [])
+    # One added loss: the mean-convention KL of the batch the model was called on.
+    x = blobs[:8]
+    model(x)
+    moments = tf_keras.Model(model.input, [model.get_layer("mu").output,
+                                           model.get_layer("log_var").output])
+    mu, log_var = moments(x)
+    assert len(model.losses) == 1
+    assert float(model.losses[0]) == pytest.approx(float(kl_loss_mean(mu, log_var, 1e-3)),
+                                                   rel=1e-5)
     history = model.fit(blobs, blobs, batch_size=32, epochs=3, verbose=0).history
     assert history["loss"][-1] < 0.9 * history["loss"][0]
 

@@ -37,7 +37,9 @@ EXPECTED_ERRORS = {
         ("TypeError", "You are passing KerasTensor"),
     ],
     "04_rules_and_remedy": [("NotImplementedError", "`add_metric()` method is deprecated")],
-    # Keras 3's Model.add_loss on symbolic tensors: a bare NotImplementedError.
+    # Keras 3's Functional.add_loss is a bare ``raise NotImplementedError`` under the comment
+    # "# Symbolic only. TODO" (keras/src/models/functional.py): the message is empty, and
+    # "" below asks for exactly that (tests/test_keras_facts.py checks the Keras source).
     "07_model_add_loss": [("NotImplementedError", "")],
 }
 #: Warnings meant for the reader (the data is a stand-in). MNIST's shows as one line
@@ -155,7 +157,7 @@ def test_runs_with_the_smoke_budget(path, run_dirs, monkeypatch):
     expected = EXPECTED_ERRORS.get(path.stem, [])
     assert [name for name, _ in run.expected_errors] == [name for name, _ in expected]
     for (_, message), (_, phrase) in zip(run.expected_errors, expected):
-        assert phrase in message
+        assert phrase in message if phrase else message == ""
 
     executed = nbformat.read(run.output, as_version=4)
     code_cells = [c for c in executed.cells if c.cell_type == "code"]
