@@ -76,3 +76,27 @@ def write_jpegs(folder, colours, size=(178, 218), first=1, **save):
     for index, colour in enumerate(colours):
         Image.new("RGB", size, tuple(colour)).save(folder / f"{first + index:06d}.jpg", **save)
     return folder
+
+
+#: The error that names a damaged prepared JPEG, and where to look for others.
+DAMAGED_JPEG_NAMED = r"Not a complete JPEG file:.*000007.jpg(.|\n)*verify_prepared\(folder\) lists"
+
+
+def truncate(path, keep=200):
+    """Cut a file to its first ``keep`` bytes, as an interrupted copy leaves it."""
+    path.write_bytes(path.read_bytes()[:keep])
+
+
+def flip_bytes(path, start_fraction=0.5, n=64):
+    """Invert ``n`` bytes from ``start_fraction`` into the file: damage a checksum notices."""
+    data = bytearray(path.read_bytes())
+    start = int(len(data) * start_fraction)
+    data[start:start + n] = bytes(b ^ 0xFF for b in data[start:start + n])
+    path.write_bytes(bytes(data))
+
+
+def weights_file(folder):
+    """The weights file that a saved folder's params.json names."""
+    from my_AE_code.models import saving
+
+    return Path(folder) / saving.read_params(folder)["weights_file"]

@@ -12,6 +12,7 @@ from PIL import Image
 
 from my_AE_code.celeba import ATTRIBUTE_NAMES, celeba_datasets, pipeline
 from my_AE_code.celeba.files import write_attributes_csv
+from helpers import DAMAGED_JPEG_NAMED, truncate
 
 N = 24
 SIZE = 16
@@ -134,3 +135,11 @@ def test_a_damaged_image_is_named_while_the_cache_is_filled(celeba):
 def test_attribute_names_are_kept(celeba):
     data = celeba_datasets(celeba, cache="memory", with_attributes=True)
     assert data.attribute_names == tuple(ATTRIBUTE_NAMES)
+
+
+@pytest.mark.parametrize("cache", ["memory", "disk"])
+def test_a_damaged_prepared_jpeg_is_named_when_a_cache_is_filled(celeba, tmp_path, cache):
+    truncate(celeba / "000007.jpg")
+    with pytest.raises(ValueError, match=DAMAGED_JPEG_NAMED):
+        celeba_datasets(celeba, batch_size=4, shuffle=False, cache=cache,
+                        cache_dir=tmp_path / "cache")

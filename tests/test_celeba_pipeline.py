@@ -11,7 +11,7 @@ from PIL import Image
 
 from my_AE_code.celeba import ATTRIBUTE_NAMES, celeba_datasets, read_attributes, split_files
 from my_AE_code.celeba.files import read_partition, write_attributes_csv, write_partition_csv
-from helpers import write_jpegs
+from helpers import DAMAGED_JPEG_NAMED, tiny_vae, truncate, write_jpegs
 
 N = 30
 
@@ -221,3 +221,52 @@ def test_a_file_name_that_is_not_utf8_is_prepared_and_streamed(tmp_path):
     assert odd in data.train_files + data.test_files
     streamed = [image for batch in data.train.concatenate(data.test) for image in batch.numpy()]
     assert sorted(_index_of(image) for image in streamed) == [0, 1, 2, 3]
+
+
+# --- malformed attribute and partition files ------------------------------------------------
+
+ATTR_HEADER = "image_id,Smiling,Male\n"
+
+
+@pytest.mark.parametrize("name, text, message", [
+    ("list_attr_celeba.csv", "image_id,Smiling\n000001.jpg,1,-1\n",
+     "line 2: 3 fields where the header promises 2"),
+    ("list_attr_celeba.txt", "1\nSmiling Male\n000001.jpg 1 -1 1\n",
+     "line 3: 4 fields where the header promises 3"),
+    ("list_attr_celeba.csv", ATTR_HEADER + "000001.jpg,1,-1\n000002.jpg,0,1\n",
+     "line 3: the value '0'; CelebA's attribute values are -1 .absent. and 1"),
+    ("list_attr_celeba.csv", ATTR_HEADER + "000001.jpg,yes,-1\n", "line 2: the value 'yes'"),
+    ("list_attr_celeba.csv", "", "is empty or lacks its header"),
+    ("list_eval_partition.csv", "image_id,partition\n000001.jpg,0\n000002.jpg,3\n",
+     "line 3: the value '3'; partitions are 0 .train., 1 .validation. and 2 .test."),
+    ("list_eval_partition.txt", "000001.jpg 0\n000002.jpg\n",
+     "line 2: 1 fields where the header promises 2"),
+    ("list_eval_partition.txt", "", "is empty"),
+])
+def test_a_malformed_attribute_or_partition_file_is_an_error_naming_it(tmp_path, name, text,
+                                                                        message):
+    path = tmp_path / name
+    path.write_text(text)
+    read = read_attributes if name.startswith("list_attr") else read_partition
+    with pytest.raises(ValueError, match=message) as raised:
+        read(path)
+    assert str(path) in str(raised.value)
+
+
+def test_quoted_csv_fields_are_read(tmp_path):
+    path = tmp_path / "list_attr_celeba.csv"
+    path.write_text('"image_id","Smiling","Male"\n"000001.jpg","1","-1"\n000002.jpg, -1 ,1\n')
+    attributes = read_attributes(path)
+    assert attributes.names == ("Smiling", "Male")
+    assert attributes.image_ids == ("000001.jpg", "000002.jpg")
+    np.testing.assert_array_equal(attributes.values, [[1, -1], [-1, 1]])
+
+
+def test_a_damaged_prepared_jpeg_is_named_when_training_reaches_it(tmp_path):
+    folder = write_jpegs(tmp_path / "prepared_16", [(index * 20, 100, 50) for index in range(12)],
+                         size=(16, 16))
+    truncate(folder / "000007.jpg")  # in the second batch: the first-batch check passes
+    data = celeba_datasets(folder, batch_size=4, shuffle=False, cache="stream")
+    vae = tiny_vae(learning_rate=0.001, input_dim=(16, 16, 3), decoder_conv_t_filters=[4, 3])
+    with pytest.raises(ValueError, match=DAMAGED_JPEG_NAMED):
+        vae.train_myVAE(data.train, batch_size=4, epochs=1, verbose=0)

@@ -3,16 +3,22 @@
 import io
 import os
 import re
+import shutil
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import numpy as np
+import psutil  # installed with ipykernel
 import pytest
 from PIL import Image
 
 from benchmarks.celeba_input import plain_loop
 from my_AE_code.celeba import prepare
-from my_AE_code.celeba.prepare import prepare_celeba
-from helpers import prepare_cli
+from my_AE_code.celeba.prepare import prepare_celeba, verify_prepared
+from helpers import ROOT, prepare_cli, truncate, write_jpegs
 
 N_PLAIN = 12  # ordinary 178x218 RGB JPEGs
 READABLE_ODD = ("alpha.jpg", "cmyk.jpg", "gray.jpg")
@@ -303,3 +309,191 @@ def test_command_line_prepares_a_folder(source, tmp_path):
     assert result.returncode == 0, result.stderr
     assert "truncated.jpg" in result.stdout
     _assert_complete_valid_set(tmp_path / "cli", size=48)
+
+
+# --- hostile sources and faults -------------------------------------------------------------
+
+def face(colour, size=(40, 48)):
+    return Image.new("RGB", size, colour)
+
+
+def test_two_sources_for_one_output_are_not_merged(tmp_path):
+    src = tmp_path / "src"
+    src.mkdir()
+    face((255, 0, 0)).save(src / "a.jpg")
+    face((0, 0, 255)).save(src / "a.png")
+    face((0, 255, 0)).save(src / "b.png")
+
+    report = prepare_celeba(src, tmp_path / "out", size=16, workers=1, verbose=False)
+
+    assert report.converted == 2
+    assert [name for name, _ in report.failed] == ["a.png"]
+    assert "would become a.jpg, as a.jpg does; rename one" in report.failed[0][1]
+    assert "a.png" in report.summary()
+    assert sorted(os.listdir(tmp_path / "out")) == ["a.jpg", "b.jpg"]
+    red = np.asarray(Image.open(tmp_path / "out" / "a.jpg"), dtype=int).mean((0, 1))
+    assert np.abs(red - (255, 0, 0)).max() < 10  # the JPEG's image, not the PNG's
+
+
+def _pool_workers(pid):
+    return [child for child in psutil.Process(pid).children(recursive=True)
+            if any("spawn_main" in part for part in child.cmdline())]
+
+
+def _alive(process):
+    try:
+        return process.status() != psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return False
+
+
+def test_workers_end_when_the_preparation_is_killed(tmp_path):
+    src = tmp_path / "src"
+    src.mkdir()
+    # A large smooth PNG: a small file that takes long to decode, so the workers are busy.
+    Image.linear_gradient("L").resize((2500, 2500)).save(src / "000000.png")
+    for index in range(1, 200):
+        shutil.copy(src / "000000.png", src / f"{index:06d}.png")
+    script = ("from my_AE_code.celeba.prepare import prepare_celeba; "
+              f"prepare_celeba({str(src)!r}, {str(tmp_path / 'out')!r}, 16, workers=2, "
+              "verbose=False)")
+    parent = subprocess.Popen([sys.executable, "-c", script], cwd=ROOT)
+    workers = []
+    try:
+        deadline = time.monotonic() + 120
+        while len(workers) < 2 and time.monotonic() < deadline and parent.poll() is None:
+            time.sleep(0.2)
+            workers = _pool_workers(parent.pid)
+        assert len(workers) == 2 and all(map(_alive, workers)), "the workers never started"
+
+        parent.send_signal(signal.SIGKILL)
+        parent.wait()
+        # The workers' watchdog notices the lost parent within a second or two; the
+        # minute only keeps a loaded machine from failing the test. (A zombie counts as
+        # ended: where PID 1 does not reap, it stays in the table.)
+        deadline = time.monotonic() + 60
+        while any(map(_alive, workers)) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert not any(map(_alive, workers))
+    finally:
+        parent.kill()
+        for worker in filter(_alive, workers):  # only if the test failed
+            worker.kill()
+
+
+def _prepared_pixels(tmp_path, name):
+    report = prepare_celeba(tmp_path / "src", tmp_path / "out", size=16, workers=1, verbose=False)
+    assert report.converted == 1, report.failed
+    return np.asarray(Image.open(tmp_path / "out" / name), dtype=float)
+
+
+def test_a_16_bit_png_keeps_its_grey(tmp_path):
+    (tmp_path / "src").mkdir()
+    Image.fromarray(np.full((48, 40), 100 * 256, np.uint16)).save(tmp_path / "src" / "grey.png")
+    assert Image.open(tmp_path / "src" / "grey.png").mode == "I;16"
+    pixels = _prepared_pixels(tmp_path, "grey.jpg")
+    assert np.abs(pixels - 100).max() < 3  # not white
+
+
+def test_exif_orientation_is_honoured(tmp_path):
+    (tmp_path / "src").mkdir()
+    stored = np.zeros((48, 48, 3), np.uint8)
+    stored[:24] = (255, 0, 0)  # red on top as stored, ...
+    stored[24:] = (0, 0, 255)
+    exif = Image.Exif()
+    exif[0x0112] = 3  # ... but the camera was upside down: turn by 180 degrees to view
+    Image.fromarray(stored).save(tmp_path / "src" / "photo.jpg", exif=exif)
+    pixels = _prepared_pixels(tmp_path, "photo.jpg")
+    assert np.abs(pixels[1, 8] - (0, 0, 255)).max() < 40  # blue on top, as it was taken
+    assert np.abs(pixels[14, 8] - (255, 0, 0)).max() < 40
+
+
+def test_another_size_into_a_prepared_folder_is_refused(tmp_path):
+    write_jpegs(tmp_path / "src", [(10, 200, 10)], size=(40, 48))
+    prepare_celeba(tmp_path / "src", tmp_path / "out", size=16, workers=1, verbose=False)
+    with pytest.raises(ValueError, match=r"out already holds 16x16 images \(e.g. 000001.jpg\), "
+                                         "not 12x12: prepare into another folder"):
+        prepare_celeba(tmp_path / "src", tmp_path / "out", size=12, workers=1, verbose=False)
+
+
+@pytest.mark.parametrize("settings, error, message", [
+    (dict(size=96.0), TypeError, r"size must be a whole number, not 96.0 \(float\)"),
+    (dict(size=True), TypeError, "size must be a whole number"),
+    (dict(quality=100), ValueError, "quality must be from 1 to 95, not 100"),
+    (dict(quality=0), ValueError, "quality must be from 1 to 95, not 0"),
+])
+def test_a_float_size_or_a_quality_outside_1_to_95_is_refused(tmp_path, settings, error,
+                                                               message):
+    with pytest.raises(error, match=message):
+        prepare_celeba(tmp_path, tmp_path / "out", **settings, verbose=False)
+
+
+def test_a_run_in_which_nothing_converts_exits_non_zero(tmp_path):
+    (tmp_path / "src").mkdir()
+    for name in ("a.jpg", "b.jpg"):
+        (tmp_path / "src" / name).write_bytes(b"\xff\xd8 not really a JPEG")
+    result = prepare_cli(tmp_path / "src", "--out", tmp_path / "out", "--workers", "1",
+                         "--quiet")
+    assert result.returncode == 1
+    assert "error: none of the 2 images" in result.stderr and "a.jpg" in result.stderr
+
+
+def test_the_interrupt_message_counts_what_is_on_disk(tmp_path, monkeypatch, capsys):
+    write_jpegs(tmp_path / "src", [(index * 10, 100, 100) for index in range(24)], size=(40, 48))
+
+    class InterruptedBar(prepare.tqdm):
+        def update(self, n=1):
+            raise KeyboardInterrupt  # Ctrl-C right after the first chunk, others still running
+
+    monkeypatch.setattr(prepare, "tqdm", InterruptedBar)
+    with pytest.raises(KeyboardInterrupt):
+        prepare_celeba(tmp_path / "src", tmp_path / "out", size=16, workers=2, verbose=False)
+    on_disk = len(os.listdir(tmp_path / "out"))
+    assert f"Interrupted: {on_disk} of 24 images are prepared in" in capsys.readouterr().out
+
+
+def test_python_m_prepare_prints_no_runpy_warning(tmp_path):
+    write_jpegs(tmp_path / "src", [(index * 50, 0, 0) for index in range(4)], size=(40, 48))
+    result = prepare_cli(tmp_path / "src", "--out", tmp_path / "out", "--size", "16",
+                         "--workers", "2")
+    assert result.returncode == 0, result.stderr
+    assert "RuntimeWarning" not in result.stderr
+    assert len(os.listdir(tmp_path / "out")) == 4
+
+
+def test_verify_prepared_lists_every_damaged_file(tmp_path):
+    folder = write_jpegs(tmp_path / "prepared_16", [(index * 20, 100, 50) for index in range(6)],
+                         size=(16, 16))
+    truncate(folder / "000002.jpg")
+    (folder / "000003.jpg").write_bytes(bytes(1000))  # zeros, as a failing disk may leave
+    face((1, 2, 3), size=(20, 16)).save(folder / "000004.jpg")  # another size
+    face((1, 2, 3), size=(16, 16)).save(folder / "000005.jpg", format="PNG")
+
+    damaged = verify_prepared(folder, 16, workers=1, verbose=False)
+
+    assert [name for name, _ in damaged] == ["000002.jpg", "000003.jpg", "000004.jpg",
+                                             "000005.jpg"]
+    assert "not a 16x16 RGB JPEG" in dict(damaged)["000004.jpg"]
+    result = prepare_cli("--verify", "--out", folder, "--size", "16", "--workers", "1")
+    assert result.returncode == 1
+    assert "6 images checked" in result.stdout and "000003.jpg" in result.stdout
+
+
+def test_preparation_reads_back_what_it_wrote(tmp_path, monkeypatch):
+    (tmp_path / "src").mkdir()
+    face((200, 10, 10)).save(tmp_path / "src" / "a.jpg")
+    face((10, 10, 200)).save(tmp_path / "src" / "b.jpg")  # blue: told apart when written
+    real_save = Image.Image.save
+
+    def save_then_lose_the_tail(image, fp, *args, **kwargs):  # a write that fails silently
+        real_save(image, fp, *args, **kwargs)
+        if image.getpixel((8, 8))[2] > 100:
+            fp.flush()
+            fp.truncate(fp.tell() // 2)
+
+    monkeypatch.setattr(Image.Image, "save", save_then_lose_the_tail)
+    report = prepare_celeba(tmp_path / "src", tmp_path / "out", size=16, workers=1,
+                            verbose=False)
+    assert report.converted == 1
+    assert report.failed[0][0] == "b.jpg" and "does not read back" in report.failed[0][1]
+    assert os.listdir(tmp_path / "out") == ["a.jpg"]  # no damaged file counted as done

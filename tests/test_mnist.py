@@ -255,3 +255,33 @@ def test_the_bound_on_images_lets_the_real_mnist_through(tmp_path):
              y_test=np.zeros(10_000, np.uint8))
     data = load_mnist(tmp_path)
     assert len(data.x_train) == 60_000 and len(data.y_test) == 10_000
+
+
+# --- a damaged or inconsistent mnist.npz ----------------------------------------------------
+
+def _mnist_arrays(**changes):
+    arrays = dict(x_train=np.zeros((6, 28, 28), np.uint8), y_train=np.arange(6, dtype=np.uint8),
+                  x_test=np.zeros((3, 28, 28), np.uint8), y_test=np.arange(3, dtype=np.uint8))
+    return {**arrays, **changes}
+
+
+@pytest.mark.parametrize("write, message", [
+    (lambda path: np.savez(path, **_mnist_arrays(y_train=np.arange(5, dtype=np.uint8))),
+     "holds 6 images in x_train but 5 labels in y_train"),
+    (lambda path: np.savez(path, **_mnist_arrays(y_test=np.array([1, 2, 10]))),
+     "y_test in .* hold labels other than the digits 0-9, e.g. 10"),
+    (lambda path: np.savez(path, **_mnist_arrays(x_train=np.full((6, 28, 28), 300.0))),
+     r"x_train in .* have pixel values in \[300, 300\], not 0-255 or 0-1"),
+    (lambda path: np.savez(path, **_mnist_arrays(x_test=np.full((3, 28, 28), np.nan))),
+     "x_test in .* contain NaN values"),
+    (lambda path: path.write_bytes(b"<html>a login page, not MNIST</html>"),
+     "is not a readable .npz file: it is damaged"),
+    (lambda path: (np.savez(path, **_mnist_arrays()),
+                   path.write_bytes(path.read_bytes()[:600])),
+     "is not a readable .npz file: it is damaged"),
+], ids=["lengths_differ", "label_10", "pixels_300", "nan", "not_npz", "truncated"])
+def test_a_bad_mnist_file_is_an_error_naming_it(tmp_path, write, message):
+    write(tmp_path / "mnist.npz")
+    with pytest.raises(ValueError, match=message) as raised:
+        load_mnist(tmp_path)
+    assert str(tmp_path / "mnist.npz") in str(raised.value)

@@ -11,7 +11,7 @@ import keras
 import numpy as np
 import pytest
 from conftest import Crash
-from helpers import compiled_vae, images, tiny_vae
+from helpers import compiled_vae, flip_bytes, images, tiny_vae, weights_file
 
 from my_AE_code.models import MyAutoencoder, MyVariationalAutoencoder, checkpoints, saving
 from my_AE_code.models.layouts import MNIST_LAYOUT, TINY_LAYOUT
@@ -208,3 +208,47 @@ def test_only_the_chief_of_a_multi_worker_run_writes_checkpoints(tmp_path):
     callback.on_epoch_end(0, {"loss": 1.0})
     assert os.listdir(tmp_path / "worker") == []
     assert [path.name for path, _ in checkpoints.checkpoints(tmp_path / "chief")] == ["epoch_001"]
+
+
+# --- resuming after an edit, or from a damaged checkpoint -----------------------------------
+
+def test_resuming_applies_the_edited_learning_rate_and_says_so(tmp_path, capsys):
+    tiny_vae(learning_rate=0.001).train_myVAE(images(), batch_size=4, epochs=1, verbose=0,
+                                              checkpoint_dir=tmp_path)
+    edited = tiny_vae(learning_rate=0.0001)
+    history = edited.train_myVAE(images(), batch_size=4, epochs=2, verbose=0,
+                                 checkpoint_dir=tmp_path)
+    assert len(history.history["loss"]) == 1  # it did resume
+    assert ("Continuing with learning_rate=0.0001, as compiled; the checkpoint "
+            f"{tmp_path / 'epoch_001'} was trained with 0.001.") in capsys.readouterr().out
+    assert float(edited.model.optimizer.learning_rate) == pytest.approx(1e-4)
+
+
+@pytest.mark.parametrize("damage", [
+    lambda checkpoint: flip_bytes(weights_file(checkpoint)),
+    lambda checkpoint: (checkpoint / checkpoints.STATE_FILE).write_text('{"epoch": 2, "rng'),
+], ids=["flipped_weights", "truncated_state"])
+def test_a_damaged_latest_checkpoint_falls_back_to_the_one_before(tmp_path, damage):
+    tiny_vae().train_myVAE(images(), batch_size=4, epochs=2, verbose=0, checkpoint_dir=tmp_path)
+    damage(tmp_path / "epoch_002")
+    leftover = tmp_path / "epoch_001" / ".tmp-4242abcd-weights"  # a save killed half-way
+    leftover.mkdir()
+    (leftover / "model.weights.h5").write_bytes(b"half a save")
+
+    with pytest.warns(UserWarning, match=r"Skipping the damaged checkpoint .*epoch_002"):
+        history = tiny_vae().train_myVAE(images(), batch_size=4, epochs=2, verbose=0,
+                                         checkpoint_dir=tmp_path)
+
+    assert len(history.history["loss"]) == 1  # epoch 2 again, from epoch_001
+    assert not leftover.exists()
+    assert checkpoints.load_checkpoint(tiny_vae(), tmp_path / "epoch_002") == 2  # repaired
+
+
+def test_every_checkpoint_damaged_is_an_error_not_a_silent_restart(tmp_path):
+    tiny_vae().train_myVAE(images(), batch_size=4, epochs=2, verbose=0, checkpoint_dir=tmp_path)
+    for checkpoint in ("epoch_001", "epoch_002"):
+        flip_bytes(weights_file(tmp_path / checkpoint))
+    with pytest.warns(UserWarning), pytest.raises(saving.DamagedSaveError,
+                                                  match="epoch_001, epoch_002.*delete them"):
+        tiny_vae().train_myVAE(images(), batch_size=4, epochs=3, verbose=0,
+                               checkpoint_dir=tmp_path)

@@ -7,7 +7,8 @@ import numpy as np
 import pytest
 
 from my_AE_code.models import MyAutoencoder, MyVariationalAutoencoder
-from my_AE_code.models.layouts import MNIST_LAYOUT
+from my_AE_code.models import saving
+from my_AE_code.models.layouts import MNIST_LAYOUT, TINY_LAYOUT
 
 
 def arch(**changes):
@@ -130,3 +131,41 @@ def test_compiled_load_weights_keeps_the_optimizer_state(tmp_path, blobs):
     loaded_moments = [v.numpy() for v in fresh.model.optimizer.variables]
     for saved, loaded in zip(saved_moments, loaded_moments):
         np.testing.assert_array_equal(saved, loaded)
+
+
+# --- arguments of the wrong kind ------------------------------------------------------------
+
+@pytest.mark.parametrize("learning_rate, error, message", [
+    (float("nan"), ValueError, "learning_rate=nan cannot train"),
+    (float("inf"), ValueError, "learning_rate=inf cannot train"),
+    (0.0, ValueError, "learning_rate=0.0 cannot train"),
+    (-1e-3, ValueError, "learning_rate=-0.001 cannot train"),
+    ("0.001", TypeError, "learning_rate must be a number"),
+])
+def test_an_impossible_learning_rate_is_refused_at_compile(learning_rate, error, message):
+    vae = MyVariationalAutoencoder(**TINY_LAYOUT)
+    with pytest.raises(error, match=message):
+        vae.compile_myVAE(learning_rate)
+
+
+def test_numpy_integers_are_accepted_and_saved_as_ints(tmp_path):
+    vae = MyVariationalAutoencoder(**{**TINY_LAYOUT, "z_dim": np.int64(3),
+                                      "encoder_conv_filters": [np.int32(4), np.int16(8)]},
+                                   seed=np.int64(1))
+    vae.save(tmp_path / "vae")
+    params = json.loads((tmp_path / "vae" / saving.PARAMS_FILE).read_text())["params"]
+    assert (params["z_dim"], params["encoder_conv_filters"], params["seed"]) == (3, [4, 8], 1)
+    assert MyVariationalAutoencoder.load(tmp_path / "vae").z_dim == 3
+
+
+@pytest.mark.parametrize("changes, error, message", [
+    (dict(solution_type=True), ValueError, "solution_type=True is unknown"),
+    (dict(act=True), ValueError, "act=True is unknown"),
+    (dict(act=np.True_), ValueError, "act=np.True_ is unknown"),
+    (dict(z_dim=True), TypeError, "z_dim must be an integer"),
+    (dict(use_batch_norm="no"), TypeError, "use_batch_norm must be True or False, got 'no'"),
+    (dict(use_dropout=1), TypeError, "use_dropout must be True or False, got 1"),
+])
+def test_bools_for_numbers_and_other_values_for_bools_are_refused(changes, error, message):
+    with pytest.raises(error, match=message):
+        MyVariationalAutoencoder(**{**TINY_LAYOUT, **changes})

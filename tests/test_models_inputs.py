@@ -6,10 +6,11 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from my_AE_code.models import MyAutoencoder, MyVariationalAutoencoder
+from my_AE_code.models import MyAutoencoder, MyVariationalAutoencoder, checkpoints
+from my_AE_code.models.checks import NaNLossError
 from my_AE_code.models.layouts import TINY_LAYOUT
 from helpers import TINY_SHAPE as SHAPE
-from helpers import images
+from helpers import images, tiny_vae
 
 
 def test_validation_data_is_evaluated_after_each_epoch():
@@ -71,3 +72,44 @@ def test_a_dataset_of_unknown_image_size_is_let_through():
     assert tuple(dataset.element_spec.shape) == (None, None, None, 2)
     history = vae.train_myVAE(dataset, batch_size=None, epochs=1, verbose=0).history
     assert np.isfinite(history["loss"][0])
+
+
+# --- nonsense to train on -------------------------------------------------------------------
+
+@pytest.mark.parametrize("batches, error, message", [
+    (images() * 255, ValueError, r"first batch of x_train has values in \[.*divide 8-bit"),
+    ((images() * 255).astype("uint8"), TypeError, "x_train yields uint8 images"),
+    (np.where(images() > 0.9, np.nan, images()), ValueError, "NaN values"),
+], ids=["floats_0_255", "uint8", "nan"])
+def test_a_dataset_of_unscaled_or_nan_pixels_is_refused(batches, error, message):
+    dataset = tf.data.Dataset.from_tensor_slices(batches).batch(4)
+    with pytest.raises(error, match=message):
+        tiny_vae().train_myVAE(dataset, batch_size=4, epochs=1, verbose=0)
+
+
+def test_a_loss_that_turns_nan_stops_training_with_advice(tmp_path):
+    x = images(12)
+    x[8:] = np.nan  # the third batch: past the first-batch check
+    dataset = tf.data.Dataset.from_tensor_slices(x).batch(4)
+    vae = tiny_vae(learning_rate=0.001)
+    with pytest.raises(NaNLossError, match="batch 3 of epoch 1.*Lower the learning rate "
+                                           r"\(it is 0.001\)"):
+        vae.train_myVAE(dataset, batch_size=4, epochs=2, verbose=0, checkpoint_dir=tmp_path)
+    assert checkpoints.latest_checkpoint(tmp_path) is None  # no checkpoint of NaN weights
+
+
+def test_a_huge_learning_rate_stops_at_the_nan_loss():
+    vae = tiny_vae(learning_rate=1e6, solution_type=0)
+    with pytest.raises(NaNLossError, match="it is 1000000"):
+        vae.train_myVAE(images(64), batch_size=4, epochs=5, verbose=0)
+
+
+def test_an_empty_array_is_refused():
+    with pytest.raises(ValueError, match="x_train holds no images"):
+        tiny_vae().train_myVAE(np.zeros((0, *SHAPE), "float32"), batch_size=4, epochs=1)
+
+
+def test_an_empty_dataset_is_refused():
+    empty = tf.data.Dataset.from_tensor_slices(images()).filter(lambda x: False).batch(4)
+    with pytest.raises(ValueError, match="x_train yields no batches: the dataset is empty"):
+        tiny_vae().train_myVAE(empty, batch_size=4, epochs=1)

@@ -20,7 +20,7 @@ import pytest
 
 from my_AE_code.models import MyAutoencoder, MyVariationalAutoencoder, saving
 from my_AE_code.models.layouts import CELEBA_LAYOUT, MNIST_LAYOUT, TINY_LAYOUT
-from helpers import ROOT, images, tiny_vae
+from helpers import ROOT, flip_bytes, images, tiny_vae, weights_file
 
 
 def uncompiled_vae(seed=0, **changes):
@@ -31,10 +31,6 @@ def uncompiled_vae(seed=0, **changes):
 def predict(vae):
     vae.set_enc_to_predict()
     return vae.model.predict(images(4), verbose=0)
-
-
-def weights_file(folder):
-    return Path(folder) / saving.read_params(folder)["weights_file"]
 
 
 def edit_params(folder, **changes):
@@ -327,3 +323,49 @@ def test_an_autoencoder_round_trip_passes_the_weight_count(tmp_path):
     x = np.random.default_rng(0).uniform(size=(2, 28, 28, 1)).astype("float32")
     np.testing.assert_array_equal(MyAutoencoder.load(tmp_path / "ae").model.predict(x, verbose=0),
                                   ae.model.predict(x, verbose=0))
+
+
+# --- a save interrupted or damaged ----------------------------------------------------------
+
+def test_a_save_interrupted_before_its_last_step_leaves_the_previous_save_whole(
+        tmp_path, monkeypatch):
+    uncompiled_vae().save(tmp_path / "vae")
+    expected = predict(MyVariationalAutoencoder.load(tmp_path / "vae"))
+    second = tiny_vae()
+    second.train_myVAE(images(), batch_size=4, epochs=1, verbose=0)  # other weights
+
+    def crash(path, data):
+        raise KeyboardInterrupt  # killed after the new weights, before params.json
+
+    monkeypatch.setattr(saving, "write_json", crash)
+    with pytest.raises(KeyboardInterrupt):
+        second.save(tmp_path / "vae")
+    monkeypatch.undo()
+
+    np.testing.assert_array_equal(predict(MyVariationalAutoencoder.load(tmp_path / "vae")),
+                                  expected)
+    second.save(tmp_path / "vae")  # the next save completes and tidies up
+    assert sorted(os.listdir(tmp_path / "vae")) == sorted(
+        ["params.json", saving.read_params(tmp_path / "vae")["weights_file"]])
+
+
+def test_flipped_bytes_in_a_weights_file_are_detected(tmp_path):
+    uncompiled_vae().save(tmp_path / "vae")
+    weights = weights_file(tmp_path / "vae")
+    flip_bytes(weights, start_fraction=0.6, n=16)
+    with pytest.raises(saving.DamagedSaveError, match=f"{weights.name} is damaged: its SHA-256 "
+                                                      "checksum differs"):
+        MyVariationalAutoencoder.load(tmp_path / "vae")
+
+
+def test_a_folder_saved_before_checksums_still_loads(tmp_path):
+    vae = uncompiled_vae()
+    vae.save(tmp_path / "vae")
+    params = saving.read_params(tmp_path / "vae")
+    os.replace(tmp_path / "vae" / params.pop("weights_file"),
+               tmp_path / "vae" / saving.LEGACY_WEIGHTS_FILE)
+    del params["weights_sha256"]
+    (tmp_path / "vae" / saving.PARAMS_FILE).write_text(json.dumps(params))
+
+    np.testing.assert_array_equal(predict(MyVariationalAutoencoder.load(tmp_path / "vae")),
+                                  predict(vae))
