@@ -16,9 +16,11 @@
 #
 # **Running time.** With the parameters below (the post's 6 epochs over the
 # 60,000 training digits) about 4 minutes on a 2-core CPU (at the 1,559
-# images/s that `benchmarks/strategies.py` measured for this model); the
-# post's log shows 14 s for the first epoch on its GPU and 10 s for the last. `make run` trains 20 epochs with
-# batches of 32 on the 4,000 digits of MNIST's offline copy instead.
+# images/s that `benchmarks/strategies.py` measured for this model); the post's
+# log shows 14 s for the first epoch on its GPU and 10 s for the last. With
+# `QUICK = True` (what `make run` runs) it trains 20 epochs with batches of 32
+# on 4,000 digits instead: about 2 minutes (118 s in `make run`) on a 2-core
+# CPU.
 
 # %% tags=["parameters"]
 QUICK = False          # True: the values left of "if QUICK": minutes on a 2-core CPU (`make run`)

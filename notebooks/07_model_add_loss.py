@@ -12,11 +12,12 @@
 # recipe on Keras 2 (package `tf-keras`), and measures the speed claim.
 #
 # **Running time.** With the parameters below (the post's 37 epochs over the
-# 60,000 training digits for each of three VAEs, then five routes timed for
-# six epochs each) about an hour and a half on a 2-core CPU (at the 1,500
-# images/s that `benchmarks/strategies.py` measured for these models); the
-# post's GPU needed 10 s per epoch. `make run` trains 10 epochs with batches of 64 on the
-# 4,000 digits of MNIST's offline copy instead.
+# 60,000 training digits for each of three VAEs, then five routes timed for six
+# epochs each) about an hour and a half on a 2-core CPU (at the 1,500 images/s
+# that `benchmarks/strategies.py` measured for these models); the post's GPU
+# needed 10 s per epoch. With `QUICK = True` (what `make run` runs) it trains
+# 10 epochs with batches of 64 on 4,000 digits and times three rounds: about 4
+# minutes (238 s in `make run`) on a 2-core CPU.
 
 # %% tags=["parameters"]
 QUICK = False          # True: the values left of "if QUICK": minutes on a 2-core CPU (`make run`)

@@ -18,8 +18,10 @@
 # drawn. The first cell says which of the two this notebook runs on.
 #
 # **Running time.** Preparing CelebA takes a few minutes on a few cores;
-# preparing the 2,000-image stand-in takes seconds. The notebook trains
-# nothing (a few batches, to measure a speed), so it runs in a minute or two.
+# preparing the 2,000-image stand-in takes seconds. The notebook trains nothing
+# (a few batches, to measure a speed), so it runs in a minute or two; with
+# `QUICK = True` (what `make run` runs: the stand-in even where CelebA is
+# found, three batches) 29 s on a 2-core CPU.
 
 # %% tags=["parameters"]
 QUICK = False          # True: the values left of "if QUICK": minutes on a 2-core CPU (`make run`)

@@ -16,12 +16,14 @@
 #
 # **Running time.** With the parameters below (24 epochs over CelebA's 162,770
 # training faces, as in the posts' runs) training takes the posts' GPU about
-# 120 s per epoch, under an hour; a 2-core CPU about 8 minutes per epoch,
-# three hours in all (at the 329 images/s that `benchmarks/strategies.py
-# --celeba` measured for this model). `make run` trains 25 epochs on the
-# stand-in's 1,607 training faces instead. On a recent GPU, mixed precision
-# (`MIXED_PRECISION`) and several GPUs (`DISTRIBUTE`) shorten this; both
-# switches default to what the machine has (the README's "Scaling up").
+# 120 s per epoch, under an hour; a 2-core CPU about 8 minutes per epoch, three
+# hours in all (at the 329 images/s that `benchmarks/strategies.py --celeba`
+# measured for this model). With `QUICK = True` (what `make run` runs) it
+# trains the same 24 epochs on the stand-in's 1,607 training faces, even where
+# CelebA is found: about 5 minutes (287 s in `make run`) on a 2-core CPU. On a
+# recent GPU, mixed precision (`MIXED_PRECISION`) and several GPUs
+# (`DISTRIBUTE`) shorten this; both switches default to what the machine has
+# (the README's "Scaling up").
 
 # %% tags=["parameters"]
 QUICK = False          # True: the values left of "if QUICK": minutes on a 2-core CPU (`make run`)
@@ -136,7 +138,8 @@ figures.plot_images(np.stack([test_faces] + [images[stem]["reconstructed"] for s
 # dimensions (256 in the posts).
 
 # %%
-figures.plot_loss_curves(history, title="CelebA VAE (solution_type 3)")
+trained_on = "the stand-in" if source.is_standin else "CelebA"
+figures.plot_loss_curves(history, title=f"VAE on {trained_on} (solution_type 3)")
 
 # %% [markdown]
 # ## Reconstructions of test faces

@@ -16,11 +16,12 @@
 # number: a classifier trained on the attribute labels judges whether the
 # shifted faces really show the attribute more than the originals.
 #
-# It uses the model notebook 10 saved (`results/10_celeba_vae`) when that
-# model was made for faces of this notebook's `IMAGE_SIZE`; otherwise it
-# trains post X's VAE first, for `FALLBACK_EPOCHS`, and says so. **Running
-# time:** a minute or two with the saved model; otherwise add notebook 10's
-# training time.
+# It uses the model notebook 10 saved (`results/10_celeba_vae`) when that model
+# was made for faces of this notebook's `IMAGE_SIZE`; otherwise it trains post
+# X's VAE first, for `FALLBACK_EPOCHS`, and says so. **Running time:** a minute
+# or two with the saved model; otherwise add notebook 10's training time. With
+# `QUICK = True` (what `make run` runs: the stand-in even where CelebA is
+# found, and notebook 10's quick model) 22 s on a 2-core CPU.
 
 # %% tags=["parameters"]
 QUICK = False          # True: the values left of "if QUICK": minutes on a 2-core CPU (`make run`)

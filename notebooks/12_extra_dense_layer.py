@@ -16,10 +16,11 @@
 #
 # **Running time.** With the parameters below (two models, 10 epochs each over
 # CelebA's 162,770 training faces) the posts' GPU would need about 40 minutes
-# (120 s per epoch, with or without the layer); a 2-core CPU nearly three
-# hours (at the 329 images/s that `benchmarks/strategies.py --celeba`
-# measured for the model without the layer). `make run` trains 12 epochs each
-# on the stand-in's 1,607 training faces instead.
+# (120 s per epoch, with or without the layer); a 2-core CPU nearly three hours
+# (at the 329 images/s that `benchmarks/strategies.py --celeba` measured for
+# the model without the layer). With `QUICK = True` (what `make run` runs) it
+# trains 12 epochs each on the stand-in's 1,607 training faces, even where
+# CelebA is found: about 4 minutes (250 s in `make run`) on a 2-core CPU.
 
 # %% tags=["parameters"]
 QUICK = False          # True: the values left of "if QUICK": minutes on a 2-core CPU (`make run`)

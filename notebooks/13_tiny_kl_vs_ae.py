@@ -23,11 +23,12 @@
 # notebook says which).
 #
 # **Running time.** With the parameters below (two models of 24 epochs over
-# CelebA's 162,770 training faces) about two hours on the posts' GPU (120 s
-# per epoch); on a 2-core CPU about six and a half hours (at the 329-334
-# images/s that `benchmarks/strategies.py --celeba` measured for these
-# models). `make run` trains 20 epochs each on the stand-in's 1,607 training
-# faces instead.
+# CelebA's 162,770 training faces) about two hours on the posts' GPU (120 s per
+# epoch); on a 2-core CPU about six and a half hours (at the 329-334 images/s
+# that `benchmarks/strategies.py --celeba` measured for these models). With
+# `QUICK = True` (what `make run` runs) it trains 20 epochs each on the
+# stand-in's 1,607 training faces, even where CelebA is found: about 8 minutes
+# (461 s in `make run`) on a 2-core CPU.
 
 # %% tags=["parameters"]
 QUICK = False          # True: the values left of "if QUICK": minutes on a 2-core CPU (`make run`)

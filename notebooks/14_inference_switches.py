@@ -15,15 +15,17 @@
 # that every call reads afresh. It uses notebook 10's model, if that was made
 # for faces of this notebook's `IMAGE_SIZE`.
 #
-# **Running time.** A minute or two with notebook 10's saved model. Without
-# it, this notebook first trains post X's VAE itself, for `FALLBACK_EPOCHS`
-# = 24 epochs over CelebA's 162,770 training faces: about three hours on a
-# 2-core CPU (notebook 10's figure, from the 329 images/s that
+# **Running time.** A minute or two with notebook 10's saved model. Without it,
+# this notebook first trains post X's VAE itself, for `FALLBACK_EPOCHS` = 24
+# epochs over CelebA's 162,770 training faces: about three hours on a 2-core
+# CPU (notebook 10's figure, from the 329 images/s that
 # `benchmarks/strategies.py --celeba` measured), under an hour on the posts'
-# GPU. The experiments below need a VAE whose `log_var` varies, not a good
-# one: for a quick run set `FALLBACK_EPOCHS = 2`, about 17 minutes on a 2-core
-# CPU at that speed (under a minute on the stand-in's 1,607 training faces).
-# Two epochs were enough for all four experiments to come out as described.
+# GPU. The experiments below need a VAE whose `log_var` varies, not a good one,
+# so `QUICK = True` (what `make run` runs) trains only 2 fallback epochs, on
+# the stand-in even where CelebA is found: under a minute on a 2-core CPU (2
+# epochs of CelebA would take about 17 minutes at that speed). Two epochs were
+# enough for all four experiments to come out as described. With notebook 10's
+# model, `make run` ran this notebook in 17 s.
 
 # %% tags=["parameters"]
 QUICK = False          # True: the values left of "if QUICK": minutes on a 2-core CPU (`make run`)
@@ -33,7 +35,7 @@ BATCH_SIZE = 128
 IMAGE_SIZE = 96
 N_STANDIN = 2000       # images in the stand-in, used only where CelebA is missing
 USE_CELEBA = not QUICK  # False: the stand-in even where CelebA is found
-FALLBACK_EPOCHS = 24   # epochs to train, only without notebook 10's model for IMAGE_SIZE
+FALLBACK_EPOCHS = 2 if QUICK else 24  # epochs to train, only without notebook 10's model for IMAGE_SIZE
 MIXED_PRECISION = "auto"  # "auto": mixed_float16 on a GPU with tensor cores, else float32
 DISTRIBUTE = "auto"       # "auto": MirroredStrategy over several GPUs, else one device
 

@@ -22,13 +22,14 @@
 # of a rate-distortion curve, the trade that `fact` sets, and the plain
 # Autoencoder marks where the curve ends as `fact` goes to 0.
 #
-# **Running time.** With the parameters below (eleven models of 10 epochs
-# over the 60,000 training digits, and 1,000 test digits scored with 1,000
-# samples each) about 1.5 hours on a 2-core CPU, at the 1,500 images/s that
+# **Running time.** With the parameters below (eleven models of 10 epochs over
+# the 60,000 training digits, and 1,000 test digits scored with 1,000 samples
+# each) about 1.5 hours on a 2-core CPU, at the 1,500 images/s that
 # `benchmarks/strategies.py` measured for this architecture; on a GPU a few
-# minutes. `make run` trains 5 epochs per model on the 4,000 digits of
-# MNIST's offline copy and importance-samples 100 test digits; the seconds
-# per epoch it measured are in the key numbers at the end.
+# minutes. With `QUICK = True` (what `make run` runs) it trains 5 epochs per
+# model on 4,000 digits and importance-samples 100 test digits: about 6 minutes
+# (358 s in `make run`) on a 2-core CPU; the seconds per epoch are in the key
+# numbers at the end.
 
 # %% tags=["parameters"]
 QUICK = False          # True: the values left of "if QUICK": minutes on a 2-core CPU (`make run`)
