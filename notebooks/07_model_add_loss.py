@@ -248,8 +248,8 @@ show_key_numbers(train_images=len(x_train), epochs=EPOCHS,
 # %% [markdown]
 # - Keras 3 rejects `model.add_loss` on symbolic tensors with a bare
 #   `NotImplementedError`; the same idea works as `self.add_loss` inside a
-#   Model subclass's `call` (`solution_type=2`), and it trains a VAE whose
-#   pictures match the post's;
+#   Model subclass's `call` (`solution_type=2`), which trained the VAE whose
+#   figures are above (the post showed the same kinds of plots for its run);
 # - Keras 2 still runs the post's recipe, in a function as typed into cells;
 # - the ratios above answer the post's 1.3-1.5x claim for this machine, each
 #   with its verdict against the spread between rounds: where the routes

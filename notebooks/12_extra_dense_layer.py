@@ -227,8 +227,11 @@ show_key_numbers(
 # - the parameter counts equal the post's, and the arithmetic shows why: the
 #   flattened numbers (9,216 for the post's 96 x 96 faces) are connected once
 #   instead of twice;
-# - the extra layer saves memory (weights and Adam's slots, and the measured
-#   peak above); whether an epoch's time differs, the verdict above says: the
+# - the extra layer saves memory: its weights and Adam's slots by the
+#   arithmetic above, and the measured peaks above say how much of that shows
+#   in a whole training process (the weights are a small part of it); whether an epoch's time differs, the verdict above says: the
 #   post saw the same time on its GPU, since the work per image hardly changes
 #   (the convolutions dominate it);
-# - faces from random points look alike with and without the layer.
+# - faces from random points of both models are above, one grid each, to
+#   compare by eye: the layer changes how the Encoder reaches `mu`, and the
+#   Decoders are built alike.

@@ -138,8 +138,11 @@ figures.plot_loss_curves({name: logs for name, logs in histories.items()},
 # once after training. On the stand-in, the quick run's losses sit above the
 # post's CelebA figures: binary cross-entropy cannot fall below the entropy
 # of each pixel's own intensity, and the drawings' flat mid-tone colours keep
-# that floor high (notebook 10). What compares is the pattern: the AE and the
-# tiny-KL VAE end close together, the normal VAE well above both.
+# that floor high (notebook 10). What compares is the pattern. In the post
+# the AE and the tiny-KL VAE ended close together and the normal VAE well
+# above both; the three losses printed above say how far this run agrees.
+# As in the post, the AE has no batch norm and both VAEs have it
+# (`USE_BATCH_NORM`), so the AE differs from them in that too.
 #
 # ### 2. How far from the origin?
 #
