@@ -11,10 +11,10 @@ import keras
 import numpy as np
 import pytest
 from conftest import Crash
-from helpers import compiled_vae, flip_bytes, images, tiny_vae, weights_file
+from helpers import SMALL_MNIST_LAYOUT, compiled_vae, flip_bytes, images, tiny_vae, weights_file
 
 from my_AE_code.models import MyAutoencoder, MyVariationalAutoencoder, checkpoints, saving
-from my_AE_code.models.layouts import MNIST_LAYOUT, TINY_LAYOUT
+from my_AE_code.models.layouts import TINY_LAYOUT
 
 
 def test_latest_checkpoint_ignores_incomplete_ones(tmp_path):
@@ -31,14 +31,14 @@ def test_latest_checkpoint_ignores_incomplete_ones(tmp_path):
 def test_loading_a_checkpoint_needs_a_compiled_model(tmp_path):
     vae = compiled_vae()
     checkpoints.EpochCheckpoint(vae, tmp_path).on_epoch_end(0)
-    uncompiled = MyVariationalAutoencoder(**MNIST_LAYOUT, solution_type=3)
+    uncompiled = MyVariationalAutoencoder(**SMALL_MNIST_LAYOUT, solution_type=3)
     with pytest.raises(RuntimeError, match="Compile"):
         checkpoints.load_checkpoint(uncompiled, tmp_path / "epoch_001")
 
 
 def test_a_checkpoint_of_other_hyperparameters_is_not_continued(tmp_path):
     checkpoints.EpochCheckpoint(compiled_vae(), tmp_path).on_epoch_end(0)
-    other = MyVariationalAutoencoder(**MNIST_LAYOUT, solution_type=3, fact=5.0)
+    other = MyVariationalAutoencoder(**SMALL_MNIST_LAYOUT, solution_type=3, fact=5.0)
     other.compile_myVAE(learning_rate=0.001)
     with pytest.raises(ValueError, match="fact=1.0 in the file, 5.0 here"):
         other.train_myVAE(np.zeros((4, 28, 28, 1), "float32"), batch_size=4, epochs=2,
@@ -46,7 +46,7 @@ def test_a_checkpoint_of_other_hyperparameters_is_not_continued(tmp_path):
 
 
 def test_autoencoder_training_resumes_from_its_checkpoints(blobs, tmp_path):
-    ae = MyAutoencoder(**MNIST_LAYOUT)
+    ae = MyAutoencoder(**SMALL_MNIST_LAYOUT)
     ae.compile_myAE(learning_rate=0.001)
     first = ae.train_myAE(blobs[:32], batch_size=32, epochs=1, verbose=0, checkpoint_dir=tmp_path)
     second = ae.train_myAE(blobs[:32], batch_size=32, epochs=3, verbose=0,

@@ -9,6 +9,7 @@ import pytest
 from my_AE_code.models import MyAutoencoder, MyVariationalAutoencoder
 from my_AE_code.models import saving
 from my_AE_code.models.layouts import MNIST_LAYOUT, TINY_LAYOUT
+from helpers import SMALL_MNIST_LAYOUT
 
 
 def arch(**changes):
@@ -72,7 +73,8 @@ def test_training_before_compiling():
 
 @pytest.mark.parametrize("solution_type", [0, 1, 2, 3])
 def test_save_load_gives_identical_predictions(tmp_path, blobs, solution_type):
-    vae = MyVariationalAutoencoder(**MNIST_LAYOUT, solution_type=solution_type, use_batch_norm=True)
+    vae = MyVariationalAutoencoder(**SMALL_MNIST_LAYOUT, solution_type=solution_type,
+                                   use_batch_norm=True)
     vae.compile_myVAE(0.001)
     vae.train_myVAE(blobs[:64], batch_size=32, epochs=1, verbose=0)
     vae.save(tmp_path / "vae")
@@ -95,7 +97,7 @@ def test_save_load_gives_identical_predictions(tmp_path, blobs, solution_type):
 
 
 def test_autoencoder_round_trip(tmp_path, blobs):
-    ae = MyAutoencoder(**MNIST_LAYOUT)
+    ae = MyAutoencoder(**SMALL_MNIST_LAYOUT)
     ae.save(tmp_path / "ae")
     loaded = MyAutoencoder.load(tmp_path / "ae")
     np.testing.assert_array_equal(ae.model.predict(blobs[:8], verbose=0),
@@ -119,11 +121,11 @@ def test_loading_a_bare_weights_file_of_another_architecture(tmp_path):
 
 
 def test_compiled_load_weights_keeps_the_optimizer_state(tmp_path, blobs):
-    vae = MyVariationalAutoencoder(**MNIST_LAYOUT)
+    vae = MyVariationalAutoencoder(**SMALL_MNIST_LAYOUT)
     vae.compile_myVAE(0.001)
     vae.train_myVAE(blobs[:64], batch_size=32, epochs=1, verbose=0)
     vae.save(tmp_path / "vae")
-    fresh = MyVariationalAutoencoder(**MNIST_LAYOUT)
+    fresh = MyVariationalAutoencoder(**SMALL_MNIST_LAYOUT)
     fresh.compile_myVAE(0.001)
     fresh.load_weights(tmp_path / "vae")
     assert int(fresh.model.optimizer.iterations.numpy()) == 2

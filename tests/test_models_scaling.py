@@ -19,14 +19,9 @@ import pytest
 from my_AE_code.models import MyAutoencoder, MyVariationalAutoencoder
 from my_AE_code.models.layouts import MNIST_LAYOUT
 
-#: MNIST-shaped, with a fraction of post VI's filters: the distributed runs
-#: train 12 models in a child process, and this keeps the file to about a minute.
-SMALL_LAYOUT = {**MNIST_LAYOUT, "encoder_conv_filters": [8, 16],
-                "encoder_conv_kernel_size": [3, 3], "encoder_conv_strides": [2, 2],
-                "decoder_conv_t_filters": [8, 1], "decoder_conv_t_kernel_size": [3, 3],
-                "decoder_conv_t_strides": [2, 2]}
 from my_AE_code.notebook_setup import default_distribution, default_precision, scaling_choices
 from helpers import ROOT, default_facts
+from helpers import SMALL_MNIST_LAYOUT as SMALL_LAYOUT
 
 #: Each strategy's own fact, as the package defines it.
 FACTS = default_facts()
