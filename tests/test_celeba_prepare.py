@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import psutil  # installed with ipykernel
 import pytest
-from PIL import Image
+from PIL import Image, JpegImagePlugin
 
 from benchmarks.celeba_input import plain_loop
 from my_AE_code.celeba import prepare
@@ -281,6 +281,41 @@ def test_plain_loop_makes_the_same_images(source, tmp_path):
         plain = np.asarray(Image.open(tmp_path / "plain" / path.name), dtype=float)
         fast = np.asarray(Image.open(tmp_path / "fast" / path.name), dtype=float)
         assert plain.shape == fast.shape == (96, 96, 3)
+        assert np.abs(plain - fast).mean() < 3
+
+
+@pytest.mark.parametrize("size, decoded", [(89, (89, 109)), (44, (45, 55)), (22, (23, 28))])
+def test_draft_mode_decodes_at_a_smaller_scale_and_makes_the_same_images(tmp_path, monkeypatch,
+                                                                         size, decoded):
+    """Below 90 pixels the JPEG decoder's 1/2, 1/4 or 1/8 scale is asked for (at 96, as the
+    comparison above, it is the full scale): still at least ``size`` wide, still the image.
+
+    The pictures are smooth top-to-bottom ramps, which a scaled decode keeps (a sharp edge it
+    blurs over a block of 8 pixels): a crop shifted by a few rows would show.
+    """
+    source = tmp_path / "src"
+    source.mkdir()
+    ramp = np.linspace(0, 255, 218)[:, None]
+    for index in range(3):
+        pixels = np.stack(np.broadcast_arrays(40.0 * index, ramp, 255 - ramp), axis=-1)
+        pixels = np.broadcast_to(pixels, (218, 178, 3)).astype(np.uint8)
+        Image.fromarray(pixels).save(source / f"{index + 1:06d}.jpg", quality=95)
+    decoded_sizes = []
+    real_draft = JpegImagePlugin.JpegImageFile.draft
+
+    def recording_draft(image, mode, requested_size):
+        result = real_draft(image, mode, requested_size)
+        decoded_sizes.append(image.size)
+        return result
+
+    monkeypatch.setattr(JpegImagePlugin.JpegImageFile, "draft", recording_draft)
+    prepare_celeba(source, tmp_path / "fast", size=size, workers=1, verbose=False)
+    assert decoded_sizes == [decoded] * 3  # 178x218 at 1/2, 1/4, 1/8 (rounded up)
+    plain_loop(sorted(source.glob("*.jpg")), tmp_path / "plain", size=size)  # full decodes
+    for path in sorted(source.glob("*.jpg")):
+        plain = np.asarray(Image.open(tmp_path / "plain" / path.name), dtype=float)
+        fast = np.asarray(Image.open(tmp_path / "fast" / path.name), dtype=float)
+        assert plain.shape == fast.shape == (size, size, 3)
         assert np.abs(plain - fast).mean() < 3
 
 

@@ -109,6 +109,13 @@ def test_latent_grid_places_decoded_points(shape, spacing):
     np.testing.assert_allclose(mosaic[:height, :width], top_left, atol=1e-5)
     bottom_right = decode(decoder, center + [values[-1], values[0], 0.0])[0]
     np.testing.assert_allclose(mosaic[-height:, -width:], bottom_right, atol=1e-5)
+    # Each panel's tick sits at its middle and reads its z, with the centre added.
+    ax = fig.axes[0]
+    np.testing.assert_allclose(ax.get_xticks(), np.arange(n) * width + width / 2)
+    np.testing.assert_allclose(ax.get_yticks(), np.arange(n) * height + height / 2)
+    assert [t.get_text() for t in ax.get_xticklabels()] == [f"{v:.2f}" for v in 0.5 + values]
+    assert [t.get_text() for t in ax.get_yticklabels()] == [f"{v:.2f}"
+                                                            for v in -0.5 + values[::-1]]
 
 
 def test_tsne_plot_with_and_without_labels():
@@ -155,6 +162,11 @@ def test_loss_curves_panels_follow_the_logged_losses():
     history = keras.callbacks.History()
     history.history = {"loss": [0.3, 0.2]}
     assert len(figures.plot_loss_curves(history).axes) == 1  # an AE logs only the total loss
+
+
+def test_loss_curves_of_a_history_without_losses_is_an_error():
+    with pytest.raises(ValueError, match="The history holds none of loss, reco_loss, kl_loss"):
+        figures.plot_loss_curves({"accuracy": [0.5, 0.6]})
 
 
 def test_loss_curves_overlay_several_runs():

@@ -5,7 +5,8 @@ import numpy as np
 import pytest
 
 from my_AE_code.inference import decode
-from my_AE_code.latent_arithmetic import add_attribute, attribute_vector, morph
+from my_AE_code.latent_arithmetic import (add_attribute, attribute_classifier, attribute_vector,
+                                          morph, shrink)
 
 
 @pytest.fixture(scope="module")
@@ -66,3 +67,22 @@ def test_each_label_format_means_the_same_split(labels):
     z = np.array([[0.0, 0.0], [2.0, 0.0], [0.0, 4.0], [2.0, 4.0]])
     np.testing.assert_allclose(attribute_vector(z, labels), [2.0, 0.0])
     np.testing.assert_allclose(attribute_vector(z, np.array(labels)), [2.0, 0.0])
+
+
+def test_attribute_classifier_tells_the_attribute_from_shrunk_pixels():
+    """Faces whose lower middle (the mouth) is bright have the attribute; the rest is noise."""
+    rng = np.random.default_rng(0)
+    images = rng.uniform(0.0, 0.6, size=(200, 48, 48, 3)).astype("float32")
+    has_attribute = np.arange(200) % 2 == 0
+    images[has_attribute, 30:40, 16:32] += 0.4
+    classifier = attribute_classifier(images[:100], np.where(has_attribute[:100], 1, -1), size=24)
+    smiling = classifier.predict_proba(shrink(images[100:], 24))[:, 1]
+    assert np.all(smiling[has_attribute[100:]] > 0.9)
+    assert np.all(smiling[~has_attribute[100:]] < 0.1)
+
+
+def test_shrink_averages_square_blocks_and_refuses_sizes_that_do_not_divide():
+    images = np.arange(2 * 4 * 4 * 1, dtype="float32").reshape(2, 4, 4, 1)
+    np.testing.assert_array_equal(shrink(images, 2)[0], [2.5, 4.5, 10.5, 12.5])
+    with pytest.raises(ValueError, match="size=3 must divide the image size 4x4"):
+        shrink(images, 3)

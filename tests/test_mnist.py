@@ -11,7 +11,7 @@ import keras
 import numpy as np
 import pytest
 
-from my_AE_code.mnist import MAX_IMAGES, MnistFallbackWarning, load_mnist
+from my_AE_code.mnist import MAX_IMAGES, MnistFallbackWarning, digit_classifier, load_mnist
 
 
 def _no_network(*args, **kwargs):
@@ -285,3 +285,14 @@ def test_a_bad_mnist_file_is_an_error_naming_it(tmp_path, write, message):
     with pytest.raises(ValueError, match=message) as raised:
         load_mnist(tmp_path)
     assert str(tmp_path / "mnist.npz") in str(raised.value)
+
+
+def test_digit_classifier_is_a_majority_of_three_nearest_neighbours_on_the_pixels():
+    """A grey level per image: the query 0.12 is nearest a 1 (at 0.0) but has two 7s next."""
+    greys = np.array([0.0, 0.3, 0.32, 0.9, 1.0])
+    labels = np.array([1, 7, 7, 3, 3], np.uint8)
+    x_train = np.ones((5, 28, 28, 1), "float32") * greys[:, None, None, None]
+    classifier = digit_classifier(x_train, labels)
+    queries = np.full((3, 28 * 28), [[0.12], [0.01], [0.97]], "float32")
+    # One neighbour would say 1 for the first; five would tie 7 with 3.
+    assert list(classifier.predict(queries)) == [7, 7, 3]

@@ -212,6 +212,33 @@ def test_only_the_chief_of_a_multi_worker_run_writes_checkpoints(tmp_path):
 
 # --- resuming after an edit, or from a damaged checkpoint -----------------------------------
 
+@pytest.mark.parametrize("part", ["model", "encoder"])
+def test_epoch_checkpoint_refuses_a_keras_model(tmp_path, part):
+    """A Keras model has a save method too, but its checkpoint could not be resumed from."""
+    with pytest.raises(TypeError, match="needs the MyVariationalAutoencoder/MyAutoencoder "
+                                        "object .it saves with vae.save., not a Keras model"):
+        checkpoints.EpochCheckpoint(getattr(tiny_vae(), part), tmp_path / "checkpoints")
+    assert not (tmp_path / "checkpoints").exists()  # refused before making the folder
+
+
+def test_resuming_under_a_learning_rate_schedule_follows_the_schedule(tmp_path, capsys):
+    """A schedule follows the step count the checkpoint restores: no rate is put back."""
+    def halving():
+        return keras.optimizers.schedules.ExponentialDecay(0.01, decay_steps=1, decay_rate=0.5)
+
+    tiny_vae(learning_rate=halving()).train_myVAE(images(), batch_size=4, epochs=1, verbose=0,
+                                                  checkpoint_dir=tmp_path)
+    resumed = tiny_vae(learning_rate=halving())
+    history = resumed.train_myVAE(images(), batch_size=4, epochs=2, verbose=0,
+                                  checkpoint_dir=tmp_path)
+    assert len(history.history["loss"]) == 1  # it did resume
+    assert "Continuing with" not in capsys.readouterr().out
+    optimizer = resumed.model.optimizer
+    assert int(optimizer.iterations) == 4  # two steps an epoch, two epochs
+    # Halved at every step: a rate fixed at the resume would still be 0.01 / 4.
+    assert float(optimizer.learning_rate) == pytest.approx(0.01 / 2 ** 4)
+
+
 def test_resuming_applies_the_edited_learning_rate_and_says_so(tmp_path, capsys):
     tiny_vae(learning_rate=0.001).train_myVAE(images(), batch_size=4, epochs=1, verbose=0,
                                               checkpoint_dir=tmp_path)

@@ -219,7 +219,8 @@ def test_weights_of_another_architecture_are_refused_before_building(tmp_path, m
     ("[" * 100_000 + "]" * 100_000, "nested too deeply"),
     ('{"class": "MyVariationalAutoencoder", "params": {"z_dim": 1' + "0" * 5000 + "}}",
      "damaged"),
-], ids=["params-list", "top-list", "deep-nesting", "huge-integer"])
+    ('{"class": "MyVariationalAutoencoder", "par', r"is damaged \(Unterminated string"),
+], ids=["params-list", "top-list", "deep-nesting", "huge-integer", "truncated"])
 def test_a_malformed_params_file_is_an_error_naming_it(tmp_path, text, message):
     folder = tmp_path / "vae"
     uncompiled_vae().save(folder)
@@ -227,6 +228,15 @@ def test_a_malformed_params_file_is_an_error_naming_it(tmp_path, text, message):
     with pytest.raises(saving.DamagedSaveError, match=message) as error:
         MyVariationalAutoencoder.load(folder)
     assert str(folder / saving.PARAMS_FILE) in str(error.value)
+
+
+def test_a_folder_without_params_json_is_not_taken_for_a_save(tmp_path):
+    folder = tmp_path / "vae"
+    uncompiled_vae().save(folder)
+    (folder / saving.PARAMS_FILE).unlink()
+    with pytest.raises(FileNotFoundError, match=f"No params.json in {folder}: is this a folder "
+                                                r"written by \.save\(folder\)\?"):
+        MyVariationalAutoencoder.load(folder)
 
 
 @pytest.mark.parametrize("changes, message", [

@@ -144,7 +144,7 @@ class EpochCheckpoint(keras.callbacks.Callback):
 
     def __init__(self, vae, folder, keep_last=None):
         super().__init__()
-        if not hasattr(vae, "save"):
+        if isinstance(vae, keras.Model) or not hasattr(vae, "save"):  # a Keras model saves too
             raise TypeError("EpochCheckpoint needs the MyVariationalAutoencoder/MyAutoencoder "
                             "object (it saves with vae.save), not a Keras model.")
         self.vae = vae
