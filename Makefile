@@ -3,6 +3,7 @@
 #                then check that the results say what the notebooks' text says
 #   make test  - set up .venv, run the test suite
 #   make mutate - mutation testing of my_AE_code/models/ (see the README's development notes)
+#   make book  - a static site of the notebooks executed by `make run` (results/book/html/)
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
@@ -10,7 +11,7 @@ STAMP := $(VENV)/.installed
 # Values injected after each notebook's parameters cell: main, smoke or full (the posts').
 BUDGET ?= main
 
-.PHONY: setup notebooks run test test-fast lab bench gpu-check mutate clean
+.PHONY: setup notebooks run test test-fast lab bench gpu-check mutate book clean
 
 setup: $(STAMP) notebooks
 
@@ -36,6 +37,10 @@ test: setup
 
 test-fast: setup
 	$(BIN)/python -m pytest -m "not slow and not mainjob"
+
+# The executed copies in results/notebooks/ as a site; it runs no notebook (make run does).
+book: $(STAMP)
+	$(BIN)/python -m my_AE_code.book.build
 
 lab: setup
 	@# No "get notified about Jupyter news?" pop-up in a tutorial's JupyterLab.

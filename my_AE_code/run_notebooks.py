@@ -51,6 +51,7 @@ from papermill.parameterize import parameterize_notebook
 
 from my_AE_code.notebook_setup import KEY_NUMBERS_MIME
 from my_AE_code.paths import REPO_ROOT, results_dir
+from my_AE_code.run_record import RUN_RECORD_KEY, run_record
 
 NOTEBOOK_DIR = REPO_ROOT / "notebooks"
 BUDGET_FILE = NOTEBOOK_DIR / "budgets.toml"
@@ -274,6 +275,7 @@ def run_notebook(path, out_dir=None, budget="main", timeout=1200, log_dir=None,
             problems.append(f"an untagged cell raised: {str(error).strip().splitlines()[-1]}")
     seconds = time.perf_counter() - start
     output = out_dir / path.name
+    notebook.metadata[RUN_RECORD_KEY] = run_record(budget)  # the book's "run on" line
     nbformat.write(notebook, output)
 
     expected = []
