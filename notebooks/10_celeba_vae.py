@@ -168,8 +168,13 @@ show_key_numbers(standin=source.is_standin, train_images=len(data.train_files), 
 # - the post's VAE trains on the faces from the pipeline of notebook 09, with
 #   the loss falling over the epochs (first and final loss above);
 # - fixed points `z` turn from grey blurs into faces as the Decoder learns,
-#   and test faces come back recognisably, if blurred: a VAE with a real KL
-#   loss trades sharpness for a latent space it can sample from;
+#   and test faces come back blurred: a VAE with a real KL loss trades
+#   sharpness for a latent space it can sample from. After a short training
+#   their colours also lean towards the average face's, and a fine
+#   checkerboard can show: transposed convolutions of kernel 3 and stride 2
+#   cover some output pixels more often than others (Odena, Dumoulin and
+#   Olah, "Deconvolution and Checkerboard Artifacts", Distill 2016, which
+#   also gives the usual remedy: resize, then convolve);
 # - the losses are sums over a face's pixels, so the posts' numbers (a
 #   reconstruction loss of about 4,800-5,000 on CelebA, their figure) are on
 #   the same scale as ours. On the stand-in, the quick run's short training ends

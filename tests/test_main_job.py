@@ -101,11 +101,15 @@ def test_11_attribute_vectors_add_the_attribute(numbers):
         assert n[f"{name}_rose_for_share_of_faces"] >= 0.8
 
 
-def test_12_extra_layer_saves_parameters_and_memory(numbers):
+def test_12_post_counts_need_batch_norm_and_the_extra_layer_saves_parameters(numbers):
     n = numbers("12")
-    assert n["encoder_params_without"] == 5_107_520
-    assert n["encoder_params_with"] == 2_879_552
-    assert n["peak_mib_with"] < n["peak_mib_without"]
+    # Only an Encoder with batch norm reproduces every figure the post prints (rounded).
+    assert n["posts_figures_reproduced_with_batch_norm"] == n["posts_figures"]
+    assert n["posts_figures_reproduced_without_batch_norm"] < n["posts_figures"]
+    assert n["encoder_params_with"] < 0.6 * n["encoder_params_without"]
+    # The measured peaks are reported, not judged: the weights' saving (about 25 MiB with
+    # Adam's slots) is smaller than a CPU process's peak varies between runs (with/without
+    # the layer 541/566 MiB, then 749/736 MiB in two runs of this notebook); the prose says so.
 
 
 def test_13_tiny_kl_vae_sides_with_the_ae(numbers):
