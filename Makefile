@@ -33,6 +33,7 @@ ifeq ($(BUDGET),main)
 endif
 
 test: setup
+	$(BIN)/ruff check my_AE_code tests benchmarks notebooks
 	$(BIN)/python -m pytest
 
 test-fast: setup

@@ -10,13 +10,12 @@ import matplotlib.image  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
+from helpers import compiled_vae  # noqa: E402
 from my_AE_code import callbacks  # noqa: E402
 from my_AE_code.inference import decode, encode  # noqa: E402
 from my_AE_code.models import MyVariationalAutoencoder  # noqa: E402
 from my_AE_code.models.checkpoints import rng_states  # noqa: E402
 from my_AE_code.models.layouts import MNIST_LAYOUT  # noqa: E402
-from helpers import compiled_vae  # noqa: E402
-
 
 # --- LossPrinter --------------------------------------------------------------------------
 

@@ -10,9 +10,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from helpers import DAMAGED_JPEG_NAMED, truncate
 from my_AE_code.celeba import ATTRIBUTE_NAMES, celeba_datasets, pipeline
 from my_AE_code.celeba.files import write_attributes_csv
-from helpers import DAMAGED_JPEG_NAMED, truncate
 
 N = 24
 SIZE = 16

@@ -9,9 +9,9 @@ import pytest
 import tensorflow as tf
 from PIL import Image
 
+from helpers import DAMAGED_JPEG_NAMED, tiny_vae, truncate, write_jpegs
 from my_AE_code.celeba import ATTRIBUTE_NAMES, celeba_datasets, read_attributes, split_files
 from my_AE_code.celeba.files import read_partition, write_attributes_csv, write_partition_csv
-from helpers import DAMAGED_JPEG_NAMED, tiny_vae, truncate, write_jpegs
 
 N = 30
 

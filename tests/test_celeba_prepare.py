@@ -16,9 +16,9 @@ import pytest
 from PIL import Image, JpegImagePlugin
 
 from benchmarks.celeba_input import plain_loop
+from helpers import ROOT, prepare_cli, truncate, write_jpegs
 from my_AE_code.celeba import prepare
 from my_AE_code.celeba.prepare import prepare_celeba, verify_prepared
-from helpers import ROOT, prepare_cli, truncate, write_jpegs
 
 N_PLAIN = 12  # ordinary 178x218 RGB JPEGs
 READABLE_ODD = ("alpha.jpg", "cmyk.jpg", "gray.jpg")

@@ -14,9 +14,9 @@ import keras
 import pytest
 from PIL import Image
 
+from helpers import ROOT, images, tiny_vae, write_jpegs
 from my_AE_code.celeba.prepare import prepare_celeba
 from my_AE_code.models import checkpoints
-from helpers import ROOT, images, tiny_vae, write_jpegs
 
 
 class Killed(BaseException):

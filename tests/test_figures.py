@@ -10,9 +10,9 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 from scipy.stats import norm  # noqa: E402
 
+from helpers import images  # noqa: E402
 from my_AE_code import figures  # noqa: E402
 from my_AE_code.inference import decode  # noqa: E402
-from helpers import images  # noqa: E402
 
 SHAPES = [(28, 28, 1), (96, 96, 3)]
 

@@ -5,8 +5,13 @@ import numpy as np
 import pytest
 
 from my_AE_code.inference import decode
-from my_AE_code.latent_arithmetic import (add_attribute, attribute_classifier, attribute_vector,
-                                          morph, shrink)
+from my_AE_code.latent_arithmetic import (
+    add_attribute,
+    attribute_classifier,
+    attribute_vector,
+    morph,
+    shrink,
+)
 
 
 @pytest.fixture(scope="module")

@@ -11,8 +11,8 @@ import keras
 import numpy as np
 import pytest
 from conftest import Crash
-from helpers import SMALL_MNIST_LAYOUT, compiled_vae, flip_bytes, images, tiny_vae, weights_file
 
+from helpers import SMALL_MNIST_LAYOUT, compiled_vae, flip_bytes, images, tiny_vae, weights_file
 from my_AE_code.models import MyAutoencoder, MyVariationalAutoencoder, checkpoints, saving
 from my_AE_code.models.layouts import TINY_LAYOUT
 

@@ -6,10 +6,9 @@ import json
 import numpy as np
 import pytest
 
-from my_AE_code.models import MyAutoencoder, MyVariationalAutoencoder
-from my_AE_code.models import saving
-from my_AE_code.models.layouts import MNIST_LAYOUT, TINY_LAYOUT
 from helpers import SMALL_MNIST_LAYOUT
+from my_AE_code.models import MyAutoencoder, MyVariationalAutoencoder, saving
+from my_AE_code.models.layouts import MNIST_LAYOUT, TINY_LAYOUT
 
 
 def arch(**changes):

@@ -13,8 +13,8 @@ import keras
 import numpy as np
 import pytest
 from conftest import Crash
-from helpers import default_facts
 
+from helpers import default_facts
 from my_AE_code.models import MyAutoencoder, MyVariationalAutoencoder, checkpoints
 from my_AE_code.models.layouts import TINY_LAYOUT
 

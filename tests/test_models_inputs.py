@@ -6,11 +6,11 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
+from helpers import TINY_SHAPE as SHAPE
+from helpers import images, tiny_vae
 from my_AE_code.models import MyAutoencoder, MyVariationalAutoencoder, checkpoints
 from my_AE_code.models.checks import NaNLossError
 from my_AE_code.models.layouts import TINY_LAYOUT
-from helpers import TINY_SHAPE as SHAPE
-from helpers import images, tiny_vae
 
 
 def test_validation_data_is_evaluated_after_each_epoch():

@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 
+import helpers
 from my_AE_code.models import MyVariationalAutoencoder
 from my_AE_code.models.kl_strategies import STRATEGIES, log_var_loss_fn, mu_loss_fn
 from my_AE_code.models.layers import KLLossLayer
@@ -16,7 +17,6 @@ from my_AE_code.models.losses import (
     reco_loss_mean,
     reco_loss_sum,
 )
-import helpers
 
 MU = np.random.default_rng(3).normal(size=(6, 4)).astype("float32")
 LOG_VAR = np.random.default_rng(4).normal(scale=0.5, size=(6, 4)).astype("float32")

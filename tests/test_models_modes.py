@@ -14,10 +14,10 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
+from helpers import images
 from my_AE_code.models import MyVariationalAutoencoder
 from my_AE_code.models.kl_strategies import STRATEGIES
 from my_AE_code.models.layouts import TINY_LAYOUT
-from helpers import images
 
 
 def vae_with_batch_norm_and_dropout(solution_type):

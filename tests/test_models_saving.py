@@ -18,9 +18,9 @@ import h5py
 import numpy as np
 import pytest
 
+from helpers import ROOT, flip_bytes, images, tiny_vae, weights_file
 from my_AE_code.models import MyAutoencoder, MyVariationalAutoencoder, saving
 from my_AE_code.models.layouts import CELEBA_LAYOUT, MNIST_LAYOUT, TINY_LAYOUT
-from helpers import ROOT, flip_bytes, images, tiny_vae, weights_file
 
 
 def uncompiled_vae(seed=0, **changes):

@@ -16,12 +16,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from my_AE_code.models import MyAutoencoder, MyVariationalAutoencoder
-from my_AE_code.models.layouts import MNIST_LAYOUT
-
-from my_AE_code.notebook_setup import default_distribution, default_precision, scaling_choices
 from helpers import ROOT, default_facts
 from helpers import SMALL_MNIST_LAYOUT as SMALL_LAYOUT
+from my_AE_code.models import MyAutoencoder, MyVariationalAutoencoder
+from my_AE_code.models.layouts import MNIST_LAYOUT
+from my_AE_code.notebook_setup import default_distribution, default_precision, scaling_choices
 
 #: Each strategy's own fact, as the package defines it.
 FACTS = default_facts()

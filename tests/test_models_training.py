@@ -4,10 +4,16 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from my_AE_code.models import MyAutoencoder, MyVariationalAutoencoder
-from my_AE_code.models.losses import (MEAN, SUM, kl_loss_mean, kl_loss_sum, reco_loss_mean,
-                                      reco_loss_sum)
 from helpers import SMALL_MNIST_LAYOUT, images
+from my_AE_code.models import MyAutoencoder, MyVariationalAutoencoder
+from my_AE_code.models.losses import (
+    MEAN,
+    SUM,
+    kl_loss_mean,
+    kl_loss_sum,
+    reco_loss_mean,
+    reco_loss_sum,
+)
 
 
 @pytest.mark.parametrize("solution_type", [0, 1, 2, 3])

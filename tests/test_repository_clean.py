@@ -18,6 +18,7 @@ from jupytext.async_contentsmanager import AsyncTextFileContentsManager
 from nbclient import NotebookClient
 
 from helpers import ROOT
+
 NAME = "01_basics"
 
 

@@ -169,7 +169,8 @@ def test_the_real_budgets_pass_the_check(budget):
         budget_parameters(path, budget)  # raises on a bad entry
     tables = tomllib.loads(BUDGET_FILE.read_text())
     assert set(tables) == {"smoke"}, "the main budget's values belong in the parameters cells"
-    assert set(tables["smoke"]) <= {path.name[:2] for path in notebooks}, "[smoke.NN] without a notebook"
+    assert set(tables["smoke"]) <= {path.name[:2] for path in notebooks}, \
+        "[smoke.NN] without a notebook"
 
 
 # --- QUICK: the reader's quick values are the main budget (`make run`) ------------------
