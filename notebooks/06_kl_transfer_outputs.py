@@ -8,7 +8,8 @@
 #
 # $$ -\mathrm{fact}\cdot\overline{(1 + \log\sigma^2 - \mu^2 - \sigma^2)}
 #   = \underbrace{\mathrm{fact}\cdot\overline{\mu^2}}_{\texttt{mu\_loss}}
-#   \; \underbrace{- \mathrm{fact}\cdot\overline{(1 + \log\sigma^2 - \sigma^2)}}_{\texttt{log\_var\_loss}} $$
+#   \; \underbrace{- \mathrm{fact}\cdot\overline{(1 + \log\sigma^2 - \sigma^2)}}
+#   _{\texttt{log\_var\_loss}} $$
 #
 # The catch: Keras insists on a `y_true` for every output, although the two KL
 # parts ignore it. The post built dummy arrays of N x z_dim for that; the

@@ -94,7 +94,8 @@ for solution_type, name in NAMES.items():
                        for key, values in history.history.items()}
 
 # %%
-figures.plot_loss_curves(histories, title="The four strategies (mean convention, dashed: validation)")
+figures.plot_loss_curves(histories,
+                         title="The four strategies (mean convention, dashed: validation)")
 
 # %% [markdown]
 # Strategies 0, 1 and 2 compute the very same loss in different places, so

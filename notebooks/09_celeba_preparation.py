@@ -47,10 +47,10 @@ import numpy as np
 from PIL import Image
 
 from my_AE_code import figures
-from my_AE_code.timing import compare, interleaved_seconds
 from my_AE_code.celeba import celeba_datasets, find_or_make_celeba, pipeline, prepare_celeba
 from my_AE_code.celeba.files import ATTR_FILES, IMAGES_DIR, find_file, list_images
 from my_AE_code.celeba.model import LEARNING_RATE, celeba_vae
+from my_AE_code.timing import compare, interleaved_seconds
 
 source = find_or_make_celeba(setup.data_dir, n_standin=N_STANDIN, seed=SEED,
                              use_celeba=USE_CELEBA)

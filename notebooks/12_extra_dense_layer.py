@@ -262,9 +262,10 @@ show_key_numbers(
 # - the extra layer saves memory: its weights and Adam's slots by the
 #   arithmetic above (about 25 MiB for the post's model). The measured peaks
 #   of a whole training process are far larger, and on a CPU they vary from
-#   run to run by more than that saving, so either bar may come out higher; whether an epoch's time differs, the verdict above says: the
-#   post saw the same time on its GPU, since the work per image hardly changes
-#   (the convolutions dominate it);
+#   run to run by more than that saving, so either bar may come out higher;
+# - whether an epoch's time differs, the verdict above says: the post saw the
+#   same time on its GPU, since the work per image hardly changes (the
+#   convolutions dominate it);
 # - faces from random points of both models are above, one grid each, to
 #   compare by eye: the layer changes how the Encoder reaches `mu`, and the
 #   Decoders are built alike.

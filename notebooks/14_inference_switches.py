@@ -35,7 +35,7 @@ BATCH_SIZE = 128
 IMAGE_SIZE = 96
 N_STANDIN = 2000       # images in the stand-in, used only where CelebA is missing
 USE_CELEBA = not QUICK  # False: the stand-in even where CelebA is found
-FALLBACK_EPOCHS = 2 if QUICK else 24  # epochs to train, only without notebook 10's model for IMAGE_SIZE
+FALLBACK_EPOCHS = 2 if QUICK else 24  # trained only without notebook 10's model for IMAGE_SIZE
 MIXED_PRECISION = "auto"  # "auto": mixed_float16 on a GPU with tensor cores, else float32
 DISTRIBUTE = "auto"       # "auto": MirroredStrategy over several GPUs, else one device
 
