@@ -14,9 +14,10 @@ written under a temporary name, read back, and renamed when complete, so a
 file with its final name is always whole, and a re-run converts only what is
 missing. A temporary file is always a new one with a random name of this
 module's own pattern: nothing else in the output folder is written through
-or deleted, and a long image name still leaves room for it. Worker processes
-end when the process that started them dies (a killed notebook kernel),
-instead of converting on and then waiting forever.
+or deleted, and a long image name still leaves room for it. The worker
+processes (`my_AE_code.celeba.workers`) end when the process that started
+them dies (a killed notebook kernel), instead of converting on and then
+waiting forever.
 
 What could go wrong silently is refused or reported instead: unreadable
 files (corrupt, truncated, not an image, a symbolic link in a loop) are
@@ -40,16 +41,11 @@ from __future__ import annotations
 
 import argparse
 import math
-import multiprocessing
 import numbers
 import os
 import re
 import secrets
-import signal
 import sys
-import threading
-import time
-from concurrent.futures import ProcessPoolExecutor, as_completed
 from contextlib import closing
 from dataclasses import dataclass, field
 from functools import partial
@@ -65,6 +61,7 @@ from my_AE_code.celeba.files import (
     prepared_dir,
     scan_images,
 )
+from my_AE_code.celeba.workers import cpu_count, run_chunks
 from my_AE_code.paths import data_dir
 
 # A temporary file is named .celeba-prepare-<16 random hex digits>[.<output name>].part:
@@ -74,9 +71,7 @@ TEMP_SUFFIX = ".part"
 TEMP_NAME = re.compile(rf"{re.escape(TEMP_PREFIX)}[0-9a-f]{{16}}(\..+)?{re.escape(TEMP_SUFFIX)}",
                        re.DOTALL)
 TEMP_HINT_MAX_BYTES = 200  # output names up to this long go into the temporary name (max 255)
-MAX_CHUNK = 256  # images per task: big enough to hide the cost of a task, small for a smooth bar
 MAX_QUALITY = 95  # Pillow: above 95 the files grow without looking better
-PARENT_CHECK_SECONDS = 0.2  # how often a worker looks whether its parent still lives
 
 
 @dataclass
@@ -144,14 +139,14 @@ def prepare_celeba(
     _check_existing_size(out_dir, sorted(done.intersection(map(_output_name, names))), size)
     report.already_done = len(names) - len(todo)
 
-    workers = _cpu_count() if workers is None else workers
+    workers = cpu_count() if workers is None else workers
     convert = partial(_convert_chunk, src_dir=src_dir, out_dir=out_dir, size=size, quality=quality)
     # On stdout: a progress bar is no warning, and Jupyter shows stderr in red.
     bar = tqdm(total=report.found, initial=report.found - len(todo), unit="img",
                disable=not verbose, file=sys.stdout)
     try:
         # closing() shuts the worker pool down at once if this loop is interrupted.
-        with bar, closing(_run_chunks(convert, todo, workers)) as results:
+        with bar, closing(run_chunks(convert, todo, workers)) as results:
             for converted, failed in results:
                 report.converted += converted
                 report.failed.extend(failed)
@@ -181,11 +176,11 @@ def verify_prepared(
     names = list_images(folder)
     if not names:
         raise FileNotFoundError(f"{folder} holds no images to verify; prepare them first.")
-    workers = _cpu_count() if workers is None else workers
+    workers = cpu_count() if workers is None else workers
     check = partial(_verify_chunk, folder=folder, size=size)
     damaged = []
     with tqdm(total=len(names), unit="img", disable=not verbose, file=sys.stdout) as bar:
-        with closing(_run_chunks(check, names, workers)) as results:
+        with closing(run_chunks(check, names, workers)) as results:
             for fine, found in results:
                 damaged.extend(found)
                 bar.update(fine + len(found))
@@ -392,34 +387,6 @@ def _remove_stale_temp_files(out_dir: Path) -> int:
     return len(stale)
 
 
-def _run_chunks(work, names, workers):
-    """Yield ``work(chunk)`` for chunks of `names`, from this process or a pool."""
-    if not names:
-        return
-    if workers <= 1:
-        for start in range(0, len(names), MAX_CHUNK):
-            yield work(names[start : start + MAX_CHUNK])
-        return
-    chunk = max(1, min(MAX_CHUNK, math.ceil(len(names) / (4 * workers))))
-    # "spawn" starts clean workers: forking a notebook's process that runs
-    # TensorFlow's threads can deadlock.
-    pool = ProcessPoolExecutor(
-        workers,
-        mp_context=multiprocessing.get_context("spawn"),
-        initializer=_start_worker,
-        initargs=(os.getpid(),),
-    )
-    try:
-        futures = [
-            pool.submit(work, names[start : start + chunk]) for start in range(0, len(names), chunk)
-        ]
-        for future in as_completed(futures):
-            yield future.result()
-    finally:
-        # On Ctrl-C, drop the chunks not started; those running finish whole files.
-        pool.shutdown(wait=True, cancel_futures=True)
-
-
 def _convert_chunk(names, src_dir, out_dir, size, quality):
     """Convert some images; a file that fails is recorded, never fatal."""
     converted, failed = 0, []
@@ -436,34 +403,6 @@ def _verify_chunk(names, folder, size):
     """(how many are fine, [(name, reason), ...] of the damaged) for some prepared images."""
     damaged = [(name, reason) for name in names if (reason := _damage(folder / name, size))]
     return len(names) - len(damaged), damaged
-
-
-def _start_worker(parent_pid: int) -> None:
-    """Leave Ctrl-C to the main process, and end when it is gone."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    threading.Thread(target=_exit_when_orphaned, args=(parent_pid,), daemon=True).start()
-
-
-def _exit_when_orphaned(parent_pid: int) -> None:
-    """End this worker once its parent died (killed kernel, OOM killer).
-
-    An orphaned worker would convert its chunk and then wait forever for the
-    next. A dead parent's children are adopted by another process, which
-    changes their parent id (on Linux and macOS; Windows keeps the old id,
-    so there this never fires).
-    """
-    while os.getppid() == parent_pid:
-        time.sleep(PARENT_CHECK_SECONDS)
-    os._exit(1)
-
-
-def _cpu_count() -> int:
-    """The cores this process may use (fewer than the machine's in a container or job)."""
-    if hasattr(os, "process_cpu_count"):  # Python 3.13+: respects CPU affinity.
-        return os.process_cpu_count() or 1
-    if hasattr(os, "sched_getaffinity"):
-        return len(os.sched_getaffinity(0))
-    return os.cpu_count() or 1
 
 
 def main(argv: list[str] | None = None) -> int:
