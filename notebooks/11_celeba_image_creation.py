@@ -178,11 +178,14 @@ for name in ATTRIBUTES if attributes is not None else ():
 # %% [markdown]
 # ## Morphing
 #
-# Ten points on the straight line between two test faces' `mu`, decoded:
+# Ten points on the straight line between two test faces' `mu`, decoded: from
+# the first test face to the one whose `mu` lies farthest from it, so that the
+# two ends differ.
 
 # %%
-figures.plot_images(morph(vae, mu_test[0], mu_test[1], steps=10), ncols=10,
-                    suptitle="from one test face to another")
+farthest = int(np.argmax(np.linalg.norm(mu_test - mu_test[0], axis=1)))
+figures.plot_images(morph(vae, mu_test[0], mu_test[farthest], steps=10), ncols=10,
+                    suptitle=f"from test face 0 to test face {farthest}")
 
 # %% [markdown]
 # ## What this notebook showed

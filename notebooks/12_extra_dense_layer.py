@@ -86,11 +86,12 @@ POSTS_FIGURES = {  # (part, z_dim, extra units): the post's printed figures, in 
     ("Encoder", 256, None): ["4.9", "5.11"], ("Decoder", 256, None): ["2.76"],
     ("Encoder", 256, 256): ["2.88"], ("Encoder", 256, 384): ["4.13"]}
 counts = {}
-for part, z_dim, units in POSTS_FIGURES:
+for z_dim, units in {(z_dim, units) for _, z_dim, units in POSTS_FIGURES}:
     for batch_norm in (True, False):
         probe = celeba_vae(image_size=96, z_dim=z_dim, use_batch_norm=batch_norm,
                            enc_dense_units=units)
-        counts[part, z_dim, units, batch_norm] = trainable(getattr(probe, part.lower()))
+        for part in ("Encoder", "Decoder"):
+            counts[part, z_dim, units, batch_norm] = trainable(getattr(probe, part.lower()))
 matches = {True: 0, False: 0}
 for (part, z_dim, units), printed in POSTS_FIGURES.items():
     print(f"{part} z_dim {z_dim}, extra layer {units or '-'} (ours, rounded as the post's "
