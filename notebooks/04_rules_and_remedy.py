@@ -41,8 +41,6 @@ from my_AE_code.notebook_setup import setup_notebook, show_key_numbers
 
 setup = setup_notebook(seed=SEED)  # before anything imports TensorFlow
 
-import inspect
-
 import keras
 import matplotlib.pyplot as plt
 import numpy as np
@@ -53,6 +51,7 @@ from sklearn.neighbors import KNeighborsClassifier
 
 from my_AE_code import figures
 from my_AE_code.latent_stats import tsne_projection
+from my_AE_code.listing import readable_source
 from my_AE_code.mnist import load_mnist
 from my_AE_code.models import MyAutoencoder, MyVariationalAutoencoder, part_iv
 from my_AE_code.timing import compare, interleaved_seconds
@@ -81,8 +80,8 @@ ARCH = dict(
 # trackers instead, which Keras logs as `reco_loss` and `kl_loss`.
 
 # %%
-print(inspect.getsource(part_iv.LossLayerAfterDecoder))
-print(inspect.getsource(part_iv.build_part_iv_model))
+print(readable_source(part_iv.LossLayerAfterDecoder))
+print(readable_source(part_iv.build_part_iv_model))
 
 # %% [markdown]
 # For the record, this is what the post's `add_metric` line meets today.

@@ -32,13 +32,12 @@ from my_AE_code.notebook_setup import setup_notebook, show_key_numbers
 
 setup = setup_notebook(seed=SEED)  # before anything imports TensorFlow
 
-import inspect
-
 import numpy as np
 
 from my_AE_code import figures
 from my_AE_code.callbacks import EpochTimer
 from my_AE_code.inference import reconstruct
+from my_AE_code.listing import readable_source
 from my_AE_code.mnist import digit_classifier, load_mnist
 from my_AE_code.models import MyVariationalAutoencoder, kl_strategies, layers
 
@@ -53,7 +52,7 @@ print(f"MNIST from {mnist.source}: {len(x_train)} training images, {EPOCHS} epoc
 # of posts V-VII: `-fact * mean(1 + log_var - mu^2 - exp(log_var))`.
 
 # %%
-print(inspect.getsource(layers.KLLossLayer))
+print(readable_source(layers.KLLossLayer))
 
 # %% [markdown]
 # And the strategy: the model is just Encoder -> Decoder, compiled with BCE.
@@ -61,9 +60,9 @@ print(inspect.getsource(layers.KLLossLayer))
 # total into `reco_loss` and `kl_loss` (strategy 2 uses it too):
 
 # %%
-print(inspect.getsource(kl_strategies.EncoderLayerKL))
-print(inspect.getsource(kl_strategies.EncoderLayerVAE))
-print(inspect.getsource(kl_strategies.LogsAddedKL))
+print(readable_source(kl_strategies.EncoderLayerKL))
+print(readable_source(kl_strategies.EncoderLayerVAE))
+print(readable_source(kl_strategies.LogsAddedKL))
 
 # %%
 vae = MyVariationalAutoencoder(

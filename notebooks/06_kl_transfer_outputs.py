@@ -38,8 +38,6 @@ from my_AE_code.notebook_setup import setup_notebook, show_key_numbers
 
 setup = setup_notebook(seed=SEED)  # before anything imports TensorFlow
 
-import inspect
-
 import keras
 import numpy as np
 import tensorflow as tf
@@ -47,6 +45,7 @@ import tensorflow as tf
 from my_AE_code import callbacks, figures
 from my_AE_code.callbacks import EpochTimer, LossPrinter
 from my_AE_code.inference import reconstruct
+from my_AE_code.listing import readable_source
 from my_AE_code.mnist import load_mnist
 from my_AE_code.models import MyVariationalAutoencoder, kl_strategies
 
@@ -61,10 +60,10 @@ print(f"MNIST from {mnist.source}: {len(x_train)} training images, {EPOCHS} epoc
 # dictionary, and `compile(loss={...})` maps a loss to each key.
 
 # %%
-print(inspect.getsource(kl_strategies.mu_loss_fn))
-print(inspect.getsource(kl_strategies.log_var_loss_fn))
-print(inspect.getsource(kl_strategies.TransferKL))
-print(inspect.getsource(kl_strategies.TransferVAE))
+print(readable_source(kl_strategies.mu_loss_fn))
+print(readable_source(kl_strategies.log_var_loss_fn))
+print(readable_source(kl_strategies.TransferKL))
+print(readable_source(kl_strategies.TransferVAE))
 
 # %%
 vae = MyVariationalAutoencoder(
@@ -157,8 +156,8 @@ print(f"the same arrays for CelebA (170,000 images, z_dim 256): {celeba_mb:.0f} 
 # prints them in one line per epoch:
 
 # %%
-print(inspect.getsource(callbacks.LossPrinter))
-print(inspect.getsource(callbacks.format_losses))
+print(readable_source(callbacks.LossPrinter))
+print(readable_source(callbacks.format_losses))
 
 # %%
 vae.compile_myVAE(learning_rate=LEARNING_RATE)

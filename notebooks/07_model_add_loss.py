@@ -36,8 +36,6 @@ from my_AE_code.notebook_setup import setup_notebook, show_key_numbers
 
 setup = setup_notebook(seed=SEED)  # before anything imports TensorFlow
 
-import inspect
-
 import keras
 import matplotlib.pyplot as plt
 import numpy as np
@@ -47,6 +45,7 @@ import tf_keras
 from my_AE_code import figures
 from my_AE_code.callbacks import LossPrinter
 from my_AE_code.inference import reconstruct
+from my_AE_code.listing import readable_source
 from my_AE_code.mnist import load_mnist
 from my_AE_code.models import MyVariationalAutoencoder, kl_strategies
 from my_AE_code.models.keras2 import build_keras2_vae
@@ -96,8 +95,8 @@ vae_original.add_loss(kl_loss_mean(mu, log_var, FACT))
 # post's idea: the KL loss belongs to the model as a whole, not to a layer.
 
 # %%
-print(inspect.getsource(kl_strategies.ModelAddLossVAE))
-print(inspect.getsource(kl_strategies.LogsAddedKL))
+print(readable_source(kl_strategies.ModelAddLossVAE))
+print(readable_source(kl_strategies.LogsAddedKL))
 
 # %%
 vae = MyVariationalAutoencoder(**ARCH, z_dim=Z_DIM, solution_type=2, fact=FACT)
@@ -149,7 +148,7 @@ figures.plot_latent_grid(vae_2d.decoder, n=15, extent=2.5, spacing="linear")
 # it trains:
 
 # %%
-print(inspect.getsource(build_keras2_vae))
+print(readable_source(build_keras2_vae))
 
 # %%
 keras2_add_loss = build_keras2_vae(**ARCH, z_dim=Z_DIM, fact=FACT, kl_in="model",

@@ -38,14 +38,13 @@ from my_AE_code.notebook_setup import setup_notebook, show_key_numbers
 
 setup = setup_notebook(seed=SEED)  # before anything imports TensorFlow
 
-import inspect
-
 import matplotlib.pyplot as plt
 import numpy as np
 
 from my_AE_code import figures
 from my_AE_code.callbacks import EpochTimer, LossPrinter
 from my_AE_code.inference import reconstruct
+from my_AE_code.listing import readable_source
 from my_AE_code.mnist import digit_classifier, load_mnist
 from my_AE_code.models import MyVariationalAutoencoder, kl_strategies
 from my_AE_code.models.kl_strategies import STRATEGIES
@@ -62,7 +61,7 @@ print(f"{len(x_train)} training images, {EPOCHS} epochs")
 # ## The code
 
 # %%
-print(inspect.getsource(kl_strategies.TrainStepVAE))
+print(readable_source(kl_strategies.TrainStepVAE))
 
 # %% [markdown]
 # ## All four strategies, same data, same architecture, same seed

@@ -38,7 +38,6 @@ from my_AE_code.notebook_setup import setup_notebook, show_key_numbers
 
 setup = setup_notebook(seed=SEED)  # before anything imports TensorFlow
 
-import inspect
 import time
 
 import keras
@@ -50,6 +49,7 @@ from my_AE_code import figures
 from my_AE_code.celeba import celeba_datasets, find_or_make_celeba, pipeline, prepare_celeba
 from my_AE_code.celeba.files import ATTR_FILES, IMAGES_DIR, find_file, list_images
 from my_AE_code.celeba.model import LEARNING_RATE, celeba_vae
+from my_AE_code.listing import readable_source
 from my_AE_code.timing import compare, interleaved_seconds
 
 source = find_or_make_celeba(setup.data_dir, n_standin=N_STANDIN, seed=SEED,
@@ -130,7 +130,7 @@ print("keras.Model.fit_generator exists:", hasattr(keras.Model, "fit_generator")
 # directly. The code:
 
 # %%
-print(inspect.getsource(pipeline.celeba_datasets))
+print(readable_source(pipeline.celeba_datasets))
 
 # %%
 has_attributes = find_file(source.root, ATTR_FILES) is not None

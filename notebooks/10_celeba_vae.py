@@ -46,8 +46,6 @@ from my_AE_code.notebook_setup import scaling_choices, setup_notebook, show_key_
 
 setup = setup_notebook(seed=SEED)  # before anything imports TensorFlow
 
-import inspect
-
 import numpy as np
 from IPython.display import Code, display
 
@@ -57,6 +55,7 @@ from my_AE_code.celeba import celeba_datasets, find_or_make_celeba, prepare_cele
 from my_AE_code.celeba.files import IMAGES_DIR
 from my_AE_code.celeba.model import NOTEBOOK_10_MODEL, celeba_vae
 from my_AE_code.inference import reconstruct
+from my_AE_code.listing import readable_source
 from my_AE_code.models.checkpoints import training_history
 
 dtype_policy, distribute = scaling_choices(MIXED_PRECISION, DISTRIBUTE)
@@ -81,7 +80,7 @@ CHECKPOINT_DIR = setup.results_dir / "10_checkpoints"
 # notebook's values passed in:
 
 # %%
-display(Code(inspect.getsource(celeba_vae), language="python"))
+display(Code(readable_source(celeba_vae), language="python"))
 
 # %%
 vae = celeba_vae(image_size=IMAGE_SIZE, z_dim=Z_DIM, fact=FACT, use_batch_norm=USE_BATCH_NORM,

@@ -50,8 +50,6 @@ from my_AE_code.notebook_setup import setup_notebook, show_key_numbers
 
 setup = setup_notebook(seed=SEED)  # before anything imports TensorFlow
 
-import inspect
-
 import matplotlib.pyplot as plt
 import numpy as np
 import tensorflow as tf
@@ -61,6 +59,7 @@ from my_AE_code import evaluation, figures
 from my_AE_code.callbacks import EpochTimer
 from my_AE_code.evaluation import code_distortion, elbo_parts, log_likelihood
 from my_AE_code.inference import decode, reconstruct
+from my_AE_code.listing import readable_source
 from my_AE_code.mnist import load_mnist
 from my_AE_code.models import MyAutoencoder, MyVariationalAutoencoder
 from my_AE_code.models.kl_strategies import STRATEGIES
@@ -86,8 +85,8 @@ print(f"MNIST from {mnist.source}: {len(x_train)} training images, {EPOCHS} epoc
 # needs no more memory than `K = 10`.
 
 # %%
-print(inspect.getsource(evaluation._scored_draws))
-print(inspect.getsource(evaluation.log_likelihood))
+print(readable_source(evaluation._scored_draws))
+print(readable_source(evaluation.log_likelihood))
 
 # %% [markdown]
 # One caveat before any number. MNIST pixels are grey levels, and
