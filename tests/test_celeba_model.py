@@ -5,7 +5,12 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from my_AE_code.celeba.model import NOTEBOOK_10_MODEL, celeba_vae, load_or_train
+from my_AE_code.celeba.model import (
+    NOTEBOOK_10_MODEL,
+    NOTEBOOK_13_TINY_MODEL,
+    celeba_vae,
+    load_or_train,
+)
 from my_AE_code.models import MyAutoencoder, MyVariationalAutoencoder
 from my_AE_code.models.layouts import CELEBA_LAYOUT
 
@@ -73,6 +78,21 @@ def test_a_saved_model_of_other_values_is_not_used(tmp_path, capsys, asked):
         assert f" there, {value!r} here" in said and f"{name}=" in said
         assert getattr(vae, name) == value
     assert len(vae.model.history.history["loss"]) == 1  # trained
+
+
+def test_notebook_13s_tiny_kl_model_is_found_in_its_own_folder(tmp_path, capsys):
+    """Notebook 14 asks for notebook 13's tiny-KL VAE; notebook 10's model is not it."""
+    celeba_vae(image_size=32, z_dim=6, fact=2.0).save(tmp_path / NOTEBOOK_10_MODEL)
+    celeba_vae(image_size=32, z_dim=6, fact=1e-5, seed=3).save(tmp_path / NOTEBOOK_13_TINY_MODEL)
+    loaded = load_or_train(tmp_path, train=None, epochs=5, image_size=32, fact=1e-5,
+                           model_dir=NOTEBOOK_13_TINY_MODEL)
+    assert "loaded notebook 13's model" in capsys.readouterr().out
+    assert (loaded.z_dim, loaded.fact) == (6, 1e-5)
+    trained = load_or_train(tmp_path, faces(32), epochs=1, image_size=32, fact=1e-4, verbose=0,
+                            model_dir=NOTEBOOK_13_TINY_MODEL)
+    said = capsys.readouterr().out
+    assert "notebook 13's model in" in said and "fact=1e-05 there, 0.0001 here" in said
+    assert "Run notebook 13 with these values" in said and trained.fact == 1e-4
 
 
 def test_without_a_saved_model_it_trains_post_x_with_the_values_asked(tmp_path, capsys):

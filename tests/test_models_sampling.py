@@ -50,6 +50,19 @@ def test_huge_eps_stop_at_five_standard_deviations(monkeypatch):
                                rtol=1e-6)
 
 
+def test_one_layer_can_drop_the_clip_for_an_experiment(monkeypatch):
+    """Notebook 13 trains runs without the clip by setting EPS_CLIP on their layer alone."""
+    monkeypatch.setattr(model_layers.keras.random, "normal",
+                        lambda shape, *args, **kwargs: ops.convert_to_tensor(
+                            np.tile(np.array([-9.0, 7.0, 0.5], "float32"), (2, 1))))
+    unclipped, clipped = Sampling(), Sampling()
+    unclipped.EPS_CLIP = float("inf")
+    np.testing.assert_allclose(draws(unclipped, 2), [[-9 * STD[0], 7 * STD[1], 0.5 * STD[2]]] * 2,
+                               rtol=1e-6)
+    np.testing.assert_allclose(draws(clipped, 2)[0], [-5 * STD[0], 5 * STD[1], 0.5 * STD[2]],
+                               rtol=1e-6)
+
+
 def test_the_draws_are_independent_of_each_other():
     deviations = draws(Sampling(seed=4), 50_000) / STD
     correlation = np.corrcoef(deviations, rowvar=False)

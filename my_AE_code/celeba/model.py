@@ -1,5 +1,7 @@
 """Post X's CelebA VAE, defined once: notebook 10 trains and saves it, notebooks 11-14 use it.
 
+Notebook 13 saves its tiny-KL VAE (post XIII) too, which notebook 14 watches (post XIV).
+
 `celeba_vae` builds it from a notebook's parameters (image size, z_dim, fact,
 batch norm, learning rate, seed, dtype policy), so what a reader edits in a
 parameters cell is what gets built, in notebook 10 and in every fallback.
@@ -19,6 +21,10 @@ from my_AE_code.models.saving import PARAMS_FILE, read_params
 
 #: Where notebook 10 saves its model, inside the results folder.
 NOTEBOOK_10_MODEL = "10_celeba_vae"
+#: Where notebook 13 saves its VAE with a tiny KL loss (post XIII), for notebook 14.
+NOTEBOOK_13_TINY_MODEL = "13_tiny_kl_vae"
+#: Which notebook saves the model in each of these folders, for the messages.
+SAVED_BY = {NOTEBOOK_10_MODEL: "notebook 10", NOTEBOOK_13_TINY_MODEL: "notebook 13"}
 #: Post X's settings: z_dim, KL weight (sum convention, solution_type 3), batch norm, Adam's
 #: learning rate, and the side of the prepared square faces.
 Z_DIM = CELEBA_LAYOUT["z_dim"]
@@ -76,9 +82,12 @@ def celeba_vae(image_size=IMAGE_SIZE, z_dim=Z_DIM, fact=FACT, use_batch_norm=USE
 
 def load_or_train(results_dir, train, epochs, *, image_size=IMAGE_SIZE, z_dim=None, fact=None,
                   use_batch_norm=None, learning_rate=LEARNING_RATE, seed=None, verbose=2,
-                  dtype_policy=None, distribute=None):
+                  dtype_policy=None, distribute=None, model_dir=NOTEBOOK_10_MODEL):
     """Notebook 10's saved VAE if it is the model asked for, else `celeba_vae` trained on
     ``train`` (batches of faces) for ``epochs``.
+
+    ``model_dir`` names another saved model to look for, e.g. `NOTEBOOK_13_TINY_MODEL`
+    (notebook 14 asks for it with notebook 13's ``fact``).
 
     The model asked for is `celeba_vae` of these arguments. ``z_dim``, ``fact`` and
     ``use_batch_norm`` left at None take whatever notebook 10 saved (notebooks 11 and 14
@@ -91,22 +100,23 @@ def load_or_train(results_dir, train, epochs, *, image_size=IMAGE_SIZE, z_dim=No
     asked = {"input_dim": [image_size, image_size, 3], "z_dim": z_dim, "fact": fact,
              "use_batch_norm": use_batch_norm}
     check_image_size(image_size)
-    folder = Path(results_dir) / NOTEBOOK_10_MODEL
+    folder = Path(results_dir) / model_dir
+    saver = SAVED_BY.get(model_dir, model_dir)
     saved = _saved_params(folder)
     if saved is None:
-        reason = f"no model from notebook 10 in {folder}"
+        reason = f"no model from {saver} in {folder}"
     else:
         wanted = {**_posts_layout(), **{name: value for name, value in asked.items()
                                         if value is not None}}
         differences = [f"{name}={saved.get(name)!r} there, {value!r} here"
                        for name, value in wanted.items() if saved.get(name) != value]
         if not differences:
-            print(f"loaded notebook 10's model from {folder}")
+            print(f"loaded {saver}'s model from {folder}")
             vae = celeba_vae(image_size, saved["z_dim"], saved["fact"], saved["use_batch_norm"],
                              seed=seed, dtype_policy=dtype_policy, distribute=distribute)
             vae.load_weights(folder)
             return vae
-        reason = (f"notebook 10's model in {folder} is not the one asked for here "
+        reason = (f"{saver}'s model in {folder} is not the one asked for here "
                   f"({'; '.join(differences)})")
     vae = celeba_vae(image_size, Z_DIM if z_dim is None else z_dim,
                      FACT if fact is None else fact,
@@ -115,7 +125,7 @@ def load_or_train(results_dir, train, epochs, *, image_size=IMAGE_SIZE, z_dim=No
                      distribute=distribute)
     print(f"{reason}: training post X's VAE here (z_dim {vae.z_dim}, fact {vae.fact:g}, "
           f"batch norm {vae.use_batch_norm}, {image_size}x{image_size} faces) for {epochs} "
-          f"epochs. Run notebook 10 with these values to keep one for notebooks 11-14.")
+          f"epochs. Run {saver} with these values to keep one for the notebooks after it.")
     vae.train_myVAE(train, batch_size=None, epochs=epochs, verbose=verbose)
     return vae
 
