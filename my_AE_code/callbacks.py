@@ -1,7 +1,8 @@
-"""Keras callbacks for the notebooks: images during training, readable losses, epoch times.
+"""Keras callbacks: images during training, readable losses, epoch times, a NaN loss stopped.
 
-Checkpoints after every epoch (`EpochCheckpoint`) and resuming from them
-live with the models, in `my_AE_code.models.checkpoints`.
+The models' ``train_my*`` add `StopOnNaNLoss` to every run; the others are
+for the notebooks to pass. Checkpoints after every epoch (`EpochCheckpoint`)
+and resuming from them live with the models, in `my_AE_code.models.checkpoints`.
 """
 
 import time
@@ -177,3 +178,41 @@ class LossPrinter(keras.callbacks.Callback):
     def on_epoch_end(self, epoch, logs=None):
         if (epoch + 1) % self.every_n_epochs == 0:
             self.print_fn(f"epoch {epoch + 1}: {format_losses(logs or {})}")
+
+
+# --- a loss that turns NaN ----------------------------------------------------------------
+
+class NaNLossError(FloatingPointError):
+    """Training stopped because the loss became NaN or infinite."""
+
+
+class StopOnNaNLoss(keras.callbacks.TerminateOnNaN):
+    """Keras's ``TerminateOnNaN``, with an error that says what to do.
+
+    Keras's callback either lets the epoch end (so a checkpoint of NaN
+    weights would be written) or raises a bare RuntimeError. This one raises
+    at the batch, before any checkpoint, with the likely causes and remedies.
+    """
+
+    #: It reads nothing but the logs it is given, so Keras may call it from a
+    #: background thread and need not wait for every batch's loss.
+    async_safe = True
+
+    def __init__(self, learning_rate=None):
+        super().__init__(raise_error=True)
+        self.learning_rate = learning_rate
+        self._epoch = 0
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._epoch = epoch
+
+    def on_batch_end(self, batch, logs=None):
+        try:
+            super().on_batch_end(batch, logs)
+        except RuntimeError as error:
+            raise NaNLossError(
+                f"The loss became {logs['loss']} at batch {batch + 1} of epoch {self._epoch + 1}, "
+                f"so training stopped: the weights are no longer usable. Lower the learning rate "
+                f"(it is {self.learning_rate}) or check the data for NaN and unscaled values, "
+                f"then build the model again (or re-run with checkpoint_dir, which resumes from "
+                f"the last good epoch).") from error

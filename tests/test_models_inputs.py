@@ -8,8 +8,8 @@ import tensorflow as tf
 
 from helpers import TINY_SHAPE as SHAPE
 from helpers import images, tiny_vae
+from my_AE_code.callbacks import NaNLossError
 from my_AE_code.models import MyAutoencoder, MyVariationalAutoencoder, checkpoints
-from my_AE_code.models.checks import NaNLossError
 from my_AE_code.models.layouts import TINY_LAYOUT
 
 

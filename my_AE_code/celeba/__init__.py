@@ -10,7 +10,8 @@ Typical use in a notebook::
 
 Modules, one job each: `files` (layout, attribute and partition files),
 `prepare` (crop and shrink, also a command), `pipeline` (tf.data streams),
-`standin` (draws the stand-in), `source` (finds CelebA or the stand-in).
+`standin` (draws the stand-in), `source` (finds CelebA or the stand-in),
+`damaged` (a damaged JPEG named, wherever a dataset is read).
 
 `pipeline` and `prepare` are loaded only when one of their names is used:
 `pipeline` imports TensorFlow, and `prepare`'s worker processes import this

@@ -53,6 +53,7 @@ import numpy as np
 import tensorflow as tf
 from PIL import Image
 
+from my_AE_code.celeba.damaged import naming_damaged_images
 from my_AE_code.celeba.files import (
     ATTR_FILES,
     JPEG_SUFFIXES,
@@ -62,7 +63,6 @@ from my_AE_code.celeba.files import (
     read_attributes,
     read_partition,
 )
-from my_AE_code.models.checks import naming_damaged_images
 
 N_TRAIN = 170_000
 CELEBA_SIZE = 202_599

@@ -7,14 +7,10 @@ from pathlib import Path
 
 import keras
 
+from my_AE_code.celeba.damaged import naming_damaged_images
 from my_AE_code.models import saving
 from my_AE_code.models.checkpoints import EpochCheckpoint, resume_latest
-from my_AE_code.models.checks import (
-    StopOnNaNLoss,
-    check_architecture,
-    check_learning_rate,
-    naming_damaged_images,
-)
+from my_AE_code.models.checks import check_architecture, check_learning_rate
 from my_AE_code.models.inputs import training_batches
 from my_AE_code.models.scaling import (
     building_scope,
@@ -101,6 +97,10 @@ class ConvAutoencoderBase:
             # Re-running a training cell after a crash picks up where it stopped.
             initial_epoch = resume_latest(self, checkpoint_dir, initial_epoch)
             callbacks = [*(callbacks or []), checkpoint]
+        # Imported here: my_AE_code.callbacks imports models.checkpoints, so an import at the
+        # top would make a cycle.
+        from my_AE_code.callbacks import StopOnNaNLoss
+
         # First, so a NaN loss stops the run before any other callback sees the epoch end.
         callbacks = [StopOnNaNLoss(self.learning_rate), *(callbacks or [])]
         val = None

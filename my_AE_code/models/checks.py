@@ -1,4 +1,4 @@
-"""Clear errors for bad constructor arguments, bad training data and a loss that turns NaN.
+"""Clear errors for bad constructor arguments and bad training data.
 
 Each message says what is wrong and what to change: a reader editing
 hyperparameters in a notebook cell should not have to decode a shape error
@@ -8,12 +8,11 @@ unscaled pixels.
 
 import math
 import numbers
-from contextlib import contextmanager
 
 import keras
 import numpy as np
-import tensorflow as tf
 
+from my_AE_code.celeba.damaged import naming_damaged_images
 from my_AE_code.models.layers import ACTIVATIONS, encoder_output_shape
 
 
@@ -140,7 +139,7 @@ def check_dataset(dataset, input_dim, name="x_train"):
     Shape and type come from the element spec. The values are checked in the
     first batch only, as a dataset may be huge or endless; that catches the
     usual slips (unscaled pixels, NaN in a whole file) before training starts,
-    and `StopOnNaNLoss` stops a run whose later batches turn the loss NaN.
+    and `my_AE_code.callbacks.StopOnNaNLoss` stops a run whose later batches turn the loss NaN.
     """
     spec = dataset.element_spec
     if isinstance(spec, tuple):
@@ -163,32 +162,6 @@ def check_dataset(dataset, input_dim, name="x_train"):
     _check_pixel_values(np.asarray(images), f"The first batch of {name}")
 
 
-@contextmanager
-def naming_damaged_images():
-    """Turn TensorFlow's bare "jpeg::Uncompress failed" during training into advice.
-
-    A damaged JPEG surfaces deep inside ``fit``, mid-epoch, as an
-    InvalidArgumentError of the pipeline. The CelebA pipeline names the file
-    where it can (a truncated or foreign file); either way this says how to
-    find and repair the damaged images.
-    """
-    try:
-        yield
-    except tf.errors.InvalidArgumentError as error:
-        # The message starts "Graph execution error:"; the line that says what failed is inside.
-        lines = [line.strip() for line in error.message.splitlines()]
-        detail = next((line for line in lines if "jpeg" in line.lower()), None)
-        if detail is None:
-            raise
-        # "assertion failed: [Not a complete JPEG file:] [path]" -> "Not a complete ...: path"
-        detail = detail.removeprefix("assertion failed: ").replace("] [", " ").strip("[]")
-        raise ValueError(
-            f"An image of the training data could not be decoded: {detail}\nFor prepared "
-            f"CelebA images, my_AE_code.celeba.verify_prepared(folder) lists every damaged "
-            f"file; delete them and run the preparation again, which redoes only what is "
-            f"missing.") from error
-
-
 def check_learning_rate(learning_rate):
     """A positive finite number, or a Keras learning-rate schedule."""
     if isinstance(learning_rate, keras.optimizers.schedules.LearningRateSchedule):
@@ -199,39 +172,3 @@ def check_learning_rate(learning_rate):
     if not math.isfinite(learning_rate) or learning_rate <= 0:
         raise ValueError(f"learning_rate={learning_rate} cannot train: use a positive finite "
                          f"number (the posts use 0.0005).")
-
-
-class NaNLossError(FloatingPointError):
-    """Training stopped because the loss became NaN or infinite."""
-
-
-class StopOnNaNLoss(keras.callbacks.TerminateOnNaN):
-    """Keras's ``TerminateOnNaN``, with an error that says what to do.
-
-    Keras's callback either lets the epoch end (so a checkpoint of NaN
-    weights would be written) or raises a bare RuntimeError. This one raises
-    at the batch, before any checkpoint, with the likely causes and remedies.
-    """
-
-    #: It reads nothing but the logs it is given, so Keras may call it from a
-    #: background thread and need not wait for every batch's loss.
-    async_safe = True
-
-    def __init__(self, learning_rate=None):
-        super().__init__(raise_error=True)
-        self.learning_rate = learning_rate
-        self._epoch = 0
-
-    def on_epoch_begin(self, epoch, logs=None):
-        self._epoch = epoch
-
-    def on_batch_end(self, batch, logs=None):
-        try:
-            super().on_batch_end(batch, logs)
-        except RuntimeError as error:
-            raise NaNLossError(
-                f"The loss became {logs['loss']} at batch {batch + 1} of epoch {self._epoch + 1}, "
-                f"so training stopped: the weights are no longer usable. Lower the learning rate "
-                f"(it is {self.learning_rate}) or check the data for NaN and unscaled values, "
-                f"then build the model again (or re-run with checkpoint_dir, which resumes from "
-                f"the last good epoch).") from error
