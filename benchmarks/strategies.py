@@ -45,7 +45,7 @@ from my_AE_code.models.inputs import array_batches  # noqa: E402
 from my_AE_code.models.kl_strategies import STRATEGIES  # noqa: E402
 from my_AE_code.models.layouts import CELEBA_LAYOUT, MNIST_LAYOUT  # noqa: E402
 from my_AE_code.models.losses import MEAN  # noqa: E402
-from my_AE_code.models.part_iv import build_part_iv_model  # noqa: E402
+from my_AE_code.posts.part_iv import build_part_iv_model  # noqa: E402
 from my_AE_code.timing import compare, interleaved_seconds  # noqa: E402
 
 FACT = 1e-3  # mean convention; each strategy gets the equivalent in its own convention
@@ -103,7 +103,7 @@ def variants(arch, x, batch_size, celeba, mixed="mixed_bfloat16"):
         return runner(lambda: model.fit(dataset, epochs=1, verbose=0), parts)
 
     def keras2_add_loss():
-        from my_AE_code.models.keras2 import build_keras2_vae
+        from my_AE_code.posts.keras2 import build_keras2_vae
 
         model = build_keras2_vae(**arch, fact=FACT, kl_in="model")
         dataset = array_batches(x, batch_size).map(lambda batch: (batch, batch))

@@ -159,8 +159,9 @@ _ = ShowInputType()(x_train[:2])
 # **The next cell fails on purpose too** (tagged `raises-exception`).
 
 # %% tags=["raises-exception"]
-import tf_keras
+from my_AE_code.posts.keras2 import import_tf_keras
 
+tf_keras = import_tf_keras()  # Keras 2, the extra "posts"; if missing, says how to install it
 k2 = tf_keras.backend
 k2_input = tf_keras.Input((28, 28, 1))
 k2_flat = tf_keras.layers.Flatten()(k2_input)

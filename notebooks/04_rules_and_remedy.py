@@ -53,7 +53,8 @@ from my_AE_code import figures
 from my_AE_code.latent_stats import tsne_projection
 from my_AE_code.listing import readable_source
 from my_AE_code.mnist import load_mnist
-from my_AE_code.models import MyAutoencoder, MyVariationalAutoencoder, part_iv
+from my_AE_code.models import MyAutoencoder, MyVariationalAutoencoder
+from my_AE_code.posts import part_iv
 from my_AE_code.timing import compare, interleaved_seconds
 
 mnist = load_mnist(setup.data_dir)

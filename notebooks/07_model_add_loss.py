@@ -40,7 +40,6 @@ import keras
 import matplotlib.pyplot as plt
 import numpy as np
 import tensorflow as tf
-import tf_keras
 
 from my_AE_code import figures
 from my_AE_code.callbacks import LossPrinter
@@ -48,10 +47,11 @@ from my_AE_code.inference import reconstruct
 from my_AE_code.listing import readable_source
 from my_AE_code.mnist import load_mnist
 from my_AE_code.models import MyVariationalAutoencoder, kl_strategies
-from my_AE_code.models.keras2 import build_keras2_vae
 from my_AE_code.models.losses import kl_loss_mean
+from my_AE_code.posts.keras2 import build_keras2_vae, import_tf_keras
 from my_AE_code.timing import compare, interleaved_seconds
 
+tf_keras = import_tf_keras()  # Keras 2, the extra "posts"; if missing, says how to install it
 mnist = load_mnist(setup.data_dir)
 x_train, y_train = mnist.x_train[:N_TRAIN], mnist.y_train[:N_TRAIN]
 x_test, y_test = mnist.x_test, mnist.y_test
@@ -142,7 +142,7 @@ figures.plot_latent_grid(vae_2d.decoder, n=15, extent=2.5, spacing="linear")
 # %% [markdown]
 # ## The original recipe on Keras 2
 #
-# `my_AE_code.models.keras2` builds the same architecture with `tf_keras` and
+# `my_AE_code.posts.keras2` builds the same architecture with `tf_keras` and
 # attaches the loss exactly as the post did, with `model.add_loss` on the
 # symbolic tensors (near the end: `vae.add_loss(kl_loss(mu, log_var))`). Here
 # it trains:

@@ -1,13 +1,19 @@
-"""The layouts kept for comparison: post IV's loss layer and the Keras 2 recipes."""
+"""The posts' recipes kept for comparison (my_AE_code.posts): post IV's loss layer and the
+Keras 2 VAEs, and what a missing Keras 2 is told."""
+
+import re
+import sys
+import tomllib
+from pathlib import Path
 
 import numpy as np
 import pytest
 
 from my_AE_code.models import MyVariationalAutoencoder
-from my_AE_code.models.keras2 import build_keras2_vae
 from my_AE_code.models.layouts import MNIST_LAYOUT
 from my_AE_code.models.losses import kl_loss_mean, reco_loss_mean
-from my_AE_code.models.part_iv import LossLayerAfterDecoder, build_part_iv_model
+from my_AE_code.posts.keras2 import build_keras2_vae, import_tf_keras
+from my_AE_code.posts.part_iv import LossLayerAfterDecoder, build_part_iv_model
 
 
 def test_part_iv_layer_adds_bce_plus_kl():
@@ -58,3 +64,15 @@ def test_keras2_recipes_train(blobs, kl_in):
 def test_keras2_unknown_place_for_the_kl_loss():
     with pytest.raises(ValueError, match="kl_in='decoder'"):
         build_keras2_vae(**MNIST_LAYOUT, kl_in="decoder")
+
+
+def test_a_missing_tf_keras_says_which_extra_installs_it(monkeypatch):
+    """None in sys.modules makes ``import tf_keras`` fail, as on a machine without it."""
+    pyproject = tomllib.loads((Path(__file__).parents[1] / "pyproject.toml").read_text())
+    assert pyproject["project"]["optional-dependencies"]["posts"] == ["tf-keras"]
+    monkeypatch.setitem(sys.modules, "tf_keras", None)
+    advice = re.escape("pip install -e '.[posts]'")
+    with pytest.raises(ImportError, match=advice):
+        import_tf_keras()
+    with pytest.raises(ImportError, match=advice):
+        build_keras2_vae(**MNIST_LAYOUT)

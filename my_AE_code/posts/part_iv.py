@@ -21,7 +21,7 @@ class LossLayerAfterDecoder(layers.Layer):
     a model's layers as ``reco_loss`` and ``kl_loss``).
     """
 
-    def __init__(self, fact, **kwargs):  # pragma: no mutate block
+    def __init__(self, fact, **kwargs):
         super().__init__(**kwargs)
         self.fact = fact
         self.reco_loss_tracker = keras.metrics.Mean(name="reco_loss")

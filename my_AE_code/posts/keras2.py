@@ -4,7 +4,23 @@ Keras 3 refuses ``model.add_loss`` on symbolic tensors (notebook 07); Keras 2
 still runs it. Notebook 07 and the benchmark use this module to measure
 the posts' claim that the ``model.add_loss`` route is 1.3-1.5x slower than a
 KL layer in the Encoder, both routes built with the same Keras 2 layers.
+``tf-keras`` is the optional extra ``posts``: `import_tf_keras` says how to
+install it where it is missing.
 """
+
+#: What a missing ``tf_keras`` is told.
+MISSING_TF_KERAS = ("Keras 2 (the package tf-keras) is not installed; the posts' Keras 2 "
+                    "recipes need it. Install it with the project's extra: "
+                    "pip install -e '.[posts]' (make setup does this).")
+
+
+def import_tf_keras():
+    """The ``tf_keras`` module, or an ImportError that says how to install it."""
+    try:
+        import tf_keras
+    except ImportError as error:
+        raise ImportError(MISSING_TF_KERAS, name="tf_keras") from error
+    return tf_keras
 
 
 def build_keras2_vae(input_dim, encoder_conv_filters, encoder_conv_kernel_size,
@@ -18,8 +34,8 @@ def build_keras2_vae(input_dim, encoder_conv_filters, encoder_conv_kernel_size,
     layer after mu/log_var calls ``add_loss``. Train with ``fit(x, x)``.
     """
     import tensorflow as tf
-    import tf_keras as k2
 
+    k2 = import_tf_keras()
     if kl_in not in ("model", "encoder"):
         raise ValueError(f"kl_in={kl_in!r}: use 'model' (model.add_loss) or 'encoder' (KL layer).")
 
