@@ -63,11 +63,22 @@ def _image_grid(images, nrows, ncols, panel_size=1.3):
     return fig, axes
 
 
-def _scatter(ax, points, labels, size=2):
-    """Scatter the first two coordinates; colour by numeric label, with a colorbar."""
+def _scatter(ax, points, labels, size=2, label_names=None):
+    """Scatter the first two coordinates; colour by numeric label, with a colorbar.
+
+    With ``label_names`` (the name of label 0, 1, ...) a legend names each
+    colour instead: a colorbar would suggest an order the classes lack.
+    """
     points = np.asarray(points)
     if labels is None:
         ax.scatter(points[:, 0], points[:, 1], s=size, alpha=0.6)
+        return
+    if label_names is not None:
+        for label, name in enumerate(label_names):
+            chosen = np.asarray(labels) == label
+            ax.scatter(points[chosen, 0], points[chosen, 1], s=size, alpha=0.7,
+                       color=f"C{label}", label=name)
+        ax.legend(markerscale=4, fontsize=8)
         return
     labels = np.asarray(labels)
     if labels.dtype == bool:
@@ -101,8 +112,16 @@ def plot_images(images, ncols=8, titles=None, suptitle=None, row_titles=None):
     if row_titles is not None:
         _label_rows(fig, axes, row_titles)
     if suptitle:
-        fig.suptitle(suptitle)
+        _title_above(fig, suptitle)
     return fig
+
+
+def _title_above(fig, title, headroom=0.45):
+    """A figure title in a strip of its own (``headroom`` inches), clear of the images."""
+    width, height = fig.get_size_inches()
+    fig.set_size_inches(width, height + headroom)
+    fig.subplots_adjust(top=(height - 0.05) / (height + headroom))
+    fig.suptitle(title, y=1 - 0.5 * headroom / (height + headroom), va="center")
 
 
 def _label_rows(fig, axes, row_titles):
@@ -201,10 +220,11 @@ def plot_latent_grid(decoder, n=15, extent=3.0, spacing="linear", center=None):
     return fig
 
 
-def plot_tsne(embedding, labels=None, title=None, ax=None):
-    """A 2-D t-SNE embedding (from `latent_stats.tsne_projection`), coloured by label."""
+def plot_tsne(embedding, labels=None, title=None, ax=None, label_names=None):
+    """A 2-D t-SNE embedding (from `latent_stats.tsne_projection`), coloured by label
+    (named in a legend when ``label_names`` are given)."""
     ax = _panel(ax, (6.5, 5.5))
-    _scatter(ax, embedding, labels)
+    _scatter(ax, embedding, labels, label_names=label_names)
     ax.set_xticks([])
     ax.set_yticks([])
     ax.set_title(title or "t-SNE projection of the latent points")
@@ -273,7 +293,8 @@ def plot_loss_curves(history, title=None, logy=False):
 
     ``history`` is a keras History, its ``.history`` dict, or a dict
     {name: history} whose runs are overlaid for comparison. Validation losses
-    (``val_...``) are drawn dashed in the same panel.
+    (``val_...``) are drawn dashed in the same panel; one legend beside the
+    panels names the lines.
     """
     runs = {None: history} if _is_single_history(history) else history
     runs = {name: _as_history_dict(h) for name, h in runs.items()}
@@ -297,8 +318,22 @@ def plot_loss_curves(history, title=None, logy=False):
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         if logy:
             ax.set_yscale("log")
-        ax.legend(fontsize=7)
     if title:
         fig.suptitle(title)
-    fig.tight_layout()
+    _legend_beside(fig, axes[0])
     return fig
+
+
+def _legend_beside(fig, axes):
+    """One legend for all panels, right of the last: inside a panel it would cover curves.
+
+    Panels may show different runs (an AE logs no KL loss): every label is listed once.
+    """
+    entries = {}
+    for ax in axes:
+        for line in ax.lines:
+            entries.setdefault(line.get_label(), line)
+    fig.tight_layout()
+    if any(label for label in entries):
+        fig.legend(list(entries.values()), list(entries), loc="center left", fontsize=8,
+                   bbox_to_anchor=(1.0, 0.5), frameon=False)

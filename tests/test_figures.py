@@ -126,6 +126,16 @@ def test_tsne_plot_with_and_without_labels():
     np.testing.assert_allclose(fig.axes[0].collections[0].get_offsets(), embedding)
 
 
+def test_tsne_plot_names_its_classes_in_a_legend():
+    embedding = np.random.default_rng(0).normal(size=(30, 2))
+    labels = np.arange(30) % 3
+    fig = figures.plot_tsne(embedding, labels, label_names=["black", "brown", "none"])
+    (ax,) = fig.axes  # a legend, no colorbar
+    assert [text.get_text() for text in ax.get_legend().get_texts()] == ["black", "brown", "none"]
+    for label, points in enumerate(ax.collections):
+        np.testing.assert_allclose(points.get_offsets(), embedding[labels == label])
+
+
 def test_z_histograms_one_panel_per_dimension_with_the_normal_density():
     z = np.random.default_rng(0).normal(size=(400, 20))
     fig = figures.plot_z_histograms(z, bins=20)
@@ -177,6 +187,11 @@ def test_loss_curves_overlay_several_runs():
     assert [line.get_label() for line in fig.axes[0].lines] == ["strategy 0 training",
                                                                  "AE training"]
     assert len(fig.axes[1].lines) == 1
+    # one legend for the figure, beside the panels, each run named once
+    (legend,) = fig.legends
+    assert [text.get_text() for text in legend.get_texts()] == ["strategy 0 training",
+                                                                 "AE training"]
+    assert all(ax.get_legend() is None for ax in fig.axes)
 
 
 def test_radius_distributions_overlay_with_shared_bins():
