@@ -276,6 +276,9 @@ def run_notebook(path, out_dir=None, budget="main", timeout=1200, log_dir=None,
     seconds = time.perf_counter() - start
     output = out_dir / path.name
     notebook.metadata[RUN_RECORD_KEY] = run_record(budget)  # the book's "run on" line
+    for cell in notebook.cells:
+        if cell.cell_type == "code":
+            cell.outputs = settled_streams(cell.outputs)
     nbformat.write(notebook, output)
 
     expected = []
@@ -289,6 +292,26 @@ def run_notebook(path, out_dir=None, budget="main", timeout=1200, log_dir=None,
         elif cell.get("execution_count") is not None:
             problems.append(f"cell {index} is tagged {RAISES} but raised nothing")
     return NotebookRun(path.stem, seconds, output, log, expected, problems)
+
+
+def settled_streams(outputs):
+    """A cell's outputs with each run of stdout (or stderr) pieces joined and progress bars
+    settled: in every line only the text after its last carriage return stays, as a
+    terminal or JupyterLab shows it. Stored as sent, a progress bar is one piece per
+    update, and the executed copies and the book would show every one of them.
+    """
+    settled = []
+    for output in outputs:
+        if (output.output_type == "stream" and settled
+                and settled[-1].output_type == "stream" and settled[-1].name == output.name):
+            settled[-1].text += output.text
+        else:
+            settled.append(output)
+    for output in settled:
+        if output.output_type == "stream":
+            output.text = "\n".join(next((part for part in reversed(line.split("\r")) if part), "")
+                                    for line in output.text.split("\n"))
+    return settled
 
 
 def key_numbers(executed_path):

@@ -38,6 +38,21 @@ def test_tagged_error_is_collected(tmp_path):
     assert executed.cells[2].outputs[0]["text"] == "2\n"  # Run All went on after the error
 
 
+def test_a_progress_bar_is_stored_as_a_terminal_shows_it(tmp_path):
+    """tqdm sends one piece per update, each starting with a carriage return."""
+    path = write_notebook(tmp_path / "nb.ipynb", [new_code_cell(
+        "import sys\n"
+        "for i in range(1, 4):\n"
+        "    print(f'\\r{i}/3', end='', flush=True)\n"
+        "print()\n"
+        "print('done')\n"
+        "print('to stderr', file=sys.stderr)")])
+    run = run_notebook(path, out_dir=tmp_path / "out")
+    outputs = nbformat.read(run.output, as_version=4).cells[0].outputs
+    assert [(o.name, o.text) for o in outputs] == [("stdout", "3/3\ndone\n"),
+                                                   ("stderr", "to stderr\n")]
+
+
 def test_untagged_error_and_silent_tagged_cell_are_problems(tmp_path):
     quiet = write_notebook(tmp_path / "quiet.ipynb", [
         new_code_cell("y = 2", metadata={"tags": ["raises-exception"]})])
