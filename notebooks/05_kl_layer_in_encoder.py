@@ -39,7 +39,7 @@ from my_AE_code.callbacks import EpochTimer
 from my_AE_code.inference import reconstruct
 from my_AE_code.listing import readable_source
 from my_AE_code.mnist import digit_classifier, load_mnist
-from my_AE_code.models import MyVariationalAutoencoder, kl_strategies, layers
+from my_AE_code.models import MyVariationalAutoencoder, kl_strategies
 
 mnist = load_mnist(setup.data_dir)
 x_train, x_test, y_test = mnist.x_train[:N_TRAIN], mnist.x_test, mnist.y_test
@@ -52,10 +52,13 @@ print(f"MNIST from {mnist.source}: {len(x_train)} training images, {EPOCHS} epoc
 # of posts V-VII: `-fact * mean(1 + log_var - mu^2 - exp(log_var))`.
 
 # %%
-print(readable_source(layers.KLLossLayer))
+print(readable_source(kl_strategies.KLLossLayer))
 
 # %% [markdown]
-# And the strategy: the model is just Encoder -> Decoder, compiled with BCE.
+# And the strategy: `in_encoder` puts that layer into the Encoder, right after
+# the `mu` and `log_var` layers (`MyVariationalAutoencoder` calls it there for
+# every strategy; the others pass the two through). The model is just
+# Encoder -> Decoder, compiled with BCE.
 # Its model class adds nothing but `LogsAddedKL`, which only splits the logged
 # total into `reco_loss` and `kl_loss` (strategy 2 uses it too):
 

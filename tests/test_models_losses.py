@@ -5,8 +5,7 @@ import pytest
 
 import helpers
 from my_AE_code.models import MyVariationalAutoencoder
-from my_AE_code.models.kl_strategies import STRATEGIES, log_var_loss_fn, mu_loss_fn
-from my_AE_code.models.layers import KLLossLayer
+from my_AE_code.models.kl_strategies import STRATEGIES, KLLossLayer, log_var_loss_fn, mu_loss_fn
 from my_AE_code.models.layouts import MNIST_LAYOUT
 from my_AE_code.models.losses import (
     MEAN,

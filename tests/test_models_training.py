@@ -83,6 +83,16 @@ def test_strategy_1_accepts_the_posts_dummy_targets(blobs):
         np.testing.assert_allclose(with_targets[key], without[key], rtol=1e-6, err_msg=key)
 
 
+@pytest.mark.parametrize("solution_type", [0, 2, 3])
+def test_the_posts_dummy_targets_are_for_strategy_1_only(solution_type):
+    vae = MyVariationalAutoencoder(**SMALL_MNIST_LAYOUT, solution_type=solution_type)
+    vae.compile_myVAE(learning_rate=0.001)
+    with pytest.raises(ValueError, match="solution_type 1 only; this VAE has solution_type "
+                                         f"{solution_type}"):
+        vae.train_myVAE(np.zeros((4, 28, 28, 1), "float32"), batch_size=2, epochs=1,
+                        t_mu=np.zeros((4, 2), "float32"), t_logvar=np.zeros((4, 2), "float32"))
+
+
 def test_strategy_1_builds_its_dummy_targets_per_batch():
     vae = MyVariationalAutoencoder(**SMALL_MNIST_LAYOUT, solution_type=1)
     batch = tf.zeros((7, 28, 28, 1))

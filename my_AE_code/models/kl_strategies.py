@@ -17,11 +17,15 @@ the mean convention, strategy 3 the sum convention; see
 strategy instead of testing ``solution_type``. All four log ``loss`` (total),
 ``reco_loss`` and ``kl_loss``; strategy 1 also logs its two KL parts as
 ``mu_loss`` and ``log_var_loss``.
+
+``fact`` is held by the Keras layer or model that reads it (given when the
+strategy builds it), next to the `MyVariationalAutoencoder` parameter it
+comes from; a strategy keeps no copy.
 """
 
 import keras
 import tensorflow as tf
-from keras import ops
+from keras import layers, ops
 
 from my_AE_code.models.inputs import array_batches
 from my_AE_code.models.losses import MEAN, SUM, kl_loss_mean, kl_loss_sum, reco_loss_sum
@@ -36,14 +40,15 @@ class KLStrategy:
     convention = MEAN
     #: ``fact`` when none is given: a usual MNIST value in the mean convention.
     default_fact = 1e-3
-    #: Only strategy 0 needs the Encoder to contain a KL layer.
-    kl_layer_in_encoder = False
 
-    def __init__(self, fact, z_dim):
-        self.fact = fact
+    def __init__(self, z_dim):
         self.z_dim = z_dim
 
-    def build_model(self, encoder, decoder):
+    def in_encoder(self, mu, log_var, fact):
+        """The Encoder's (mu, log_var), past whatever the strategy adds there (only strategy 0)."""
+        return mu, log_var
+
+    def build_model(self, encoder, decoder, fact):
         """The full VAE as a Keras model (built, ready to compile)."""
         raise NotImplementedError
 
@@ -54,11 +59,6 @@ class KLStrategy:
     def targets(self, x):
         """The ``y`` that ``fit`` needs for a batch ``x`` (None: no targets)."""
         return x
-
-    def posts_dummy_targets(self, x, t_mu, t_logvar, batch_size, shuffle, seed=None):
-        """Batches of x with post VI's explicit dummy targets; only strategy 1 takes them."""
-        raise ValueError(f"t_mu and t_logvar are dummy targets for solution_type 1 only; this "
-                         f"VAE has solution_type {self.solution_type}.")
 
 
 def _vae_input(encoder):
@@ -97,6 +97,26 @@ class LogsAddedKL:
 
 # --- solution_type 0: a KL layer in the Encoder (post V) ---------------------------------
 
+class KLLossLayer(layers.Layer):
+    """Strategy 0 (post V): add the KL loss right where mu and log_var are made.
+
+    It passes mu and log_var through unchanged; its only effect is
+    ``self.add_loss``, which Keras adds to the compiled reconstruction loss.
+    """
+
+    def __init__(self, fact, **kwargs):  # pragma: no mutate block
+        super().__init__(**kwargs)
+        self.fact = fact
+
+    def call(self, inputs):
+        mu, log_var = inputs
+        self.add_loss(kl_loss_mean(mu, log_var, self.fact))
+        return mu, log_var
+
+    def get_config(self):
+        return {**super().get_config(), "fact": self.fact}
+
+
 class EncoderLayerVAE(LogsAddedKL, keras.Model):
     """Functional Encoder -> Decoder model; the KL loss comes from the Encoder's layer."""
 
@@ -109,9 +129,11 @@ class EncoderLayerKL(KLStrategy):
     """
 
     solution_type = 0
-    kl_layer_in_encoder = True
 
-    def build_model(self, encoder, decoder):
+    def in_encoder(self, mu, log_var, fact):
+        return KLLossLayer(fact, dtype="float32", name="kl_loss")([mu, log_var])
+
+    def build_model(self, encoder, decoder, fact):
         x = _vae_input(encoder)
         z, _, _ = encoder(x)
         return EncoderLayerVAE(x, decoder(z), name="vae")
@@ -158,33 +180,41 @@ class TransferKL(KLStrategy):
 
     solution_type = 1
 
-    def build_model(self, encoder, decoder):
+    def build_model(self, encoder, decoder, fact):
         x = _vae_input(encoder)
         z, mu, log_var = encoder(x)
         outputs = {"reco": decoder(z), "mu": mu, "log_var": log_var}
-        return TransferVAE(x, outputs, fact=self.fact, name="vae")
+        return TransferVAE(x, outputs, fact=fact, name="vae")
 
     def compile(self, model, optimizer, jit_compile="auto"):
         model.compile(optimizer=optimizer, loss={
             "reco": keras.losses.BinaryCrossentropy(),
-            "mu": mu_loss_fn(self.fact),
-            "log_var": log_var_loss_fn(self.fact),
+            "mu": mu_loss_fn(model.fact),
+            "log_var": log_var_loss_fn(model.fact),
         }, jit_compile=jit_compile)
 
     def targets(self, x):
         dummy = tf.zeros((tf.shape(x)[0], self.z_dim), dtype=x.dtype)
         return {"reco": x, "mu": dummy, "log_var": dummy}
 
-    def posts_dummy_targets(self, x, t_mu, t_logvar, batch_size, shuffle, seed=None):
-        """Post VI's call: x with {reco: x, mu: t_mu, log_var: t_logvar}, as batches."""
-        if t_mu is None or t_logvar is None:
-            raise ValueError("Give both t_mu and t_logvar, or neither.")
-        for name, target in (("t_mu", t_mu), ("t_logvar", t_logvar)):
-            if tuple(target.shape) != (len(x), self.z_dim):
-                raise ValueError(f"{name} has shape {tuple(target.shape)}, but x_train needs "
-                                 f"({len(x)}, {self.z_dim}).")
-        return array_batches((x, {"reco": x, "mu": t_mu, "log_var": t_logvar}), batch_size,
-                             shuffle, seed)
+
+def posts_dummy_targets(strategy, x, t_mu, t_logvar, batch_size, shuffle, seed=None):
+    """Post VI's call: x with {reco: x, mu: t_mu, log_var: t_logvar}, as batches.
+
+    Only strategy 1 has these outputs, and its KL parts ignore their targets:
+    `TransferKL.targets` makes zeros per batch, so nobody needs to pass them.
+    """
+    if not isinstance(strategy, TransferKL):
+        raise ValueError(f"t_mu and t_logvar are dummy targets for solution_type 1 only; this "
+                         f"VAE has solution_type {strategy.solution_type}.")
+    if t_mu is None or t_logvar is None:
+        raise ValueError("Give both t_mu and t_logvar, or neither.")
+    for name, target in (("t_mu", t_mu), ("t_logvar", t_logvar)):
+        if tuple(target.shape) != (len(x), strategy.z_dim):
+            raise ValueError(f"{name} has shape {tuple(target.shape)}, but x_train needs "
+                             f"({len(x)}, {strategy.z_dim}).")
+    return array_batches((x, {"reco": x, "mu": t_mu, "log_var": t_logvar}), batch_size,
+                         shuffle, seed)
 
 
 # --- solution_type 2: the model adds the KL loss (post VII) -------------------------------
@@ -209,8 +239,8 @@ class ModelLossKL(KLStrategy):
 
     solution_type = 2
 
-    def build_model(self, encoder, decoder):
-        return _called_once(ModelAddLossVAE(encoder, decoder, self.fact, name="vae"), encoder)
+    def build_model(self, encoder, decoder, fact):
+        return _called_once(ModelAddLossVAE(encoder, decoder, fact, name="vae"), encoder)
 
 
 # --- solution_type 3: own train_step with GradientTape (post VIII) ------------------------
@@ -278,8 +308,8 @@ class TrainStepKL(KLStrategy):
     #: The textbook ELBO; the CelebA posts use 5, and 1e-5 for a "tiny KL".
     default_fact = 1.0
 
-    def build_model(self, encoder, decoder):
-        return _called_once(TrainStepVAE(encoder, decoder, self.fact, name="vae"), encoder)
+    def build_model(self, encoder, decoder, fact):
+        return _called_once(TrainStepVAE(encoder, decoder, fact, name="vae"), encoder)
 
     def compile(self, model, optimizer, jit_compile="auto"):
         model.compile(optimizer=optimizer, jit_compile=jit_compile)

@@ -1,4 +1,4 @@
-"""Building blocks shared by the AE and the VAE: conv stacks, sampling, the KL layer."""
+"""Building blocks shared by the AE and the VAE: conv stacks and the sampling."""
 
 import math
 from dataclasses import dataclass
@@ -8,8 +8,6 @@ import keras
 import numpy as np
 import tensorflow as tf
 from keras import layers, ops
-
-from my_AE_code.models.losses import kl_loss_mean
 
 
 @dataclass(frozen=True)
@@ -206,23 +204,3 @@ class Sampling(layers.Layer):
 
     def get_config(self):
         return {**super().get_config(), "seed": self.seed}
-
-
-class KLLossLayer(layers.Layer):
-    """Strategy 0 (post V): add the KL loss right where mu and log_var are made.
-
-    It passes mu and log_var through unchanged; its only effect is
-    ``self.add_loss``, which Keras adds to the compiled reconstruction loss.
-    """
-
-    def __init__(self, fact, **kwargs):  # pragma: no mutate block
-        super().__init__(**kwargs)
-        self.fact = fact
-
-    def call(self, inputs):
-        mu, log_var = inputs
-        self.add_loss(kl_loss_mean(mu, log_var, self.fact))
-        return mu, log_var
-
-    def get_config(self):
-        return {**super().get_config(), "fact": self.fact}

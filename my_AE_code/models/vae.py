@@ -5,9 +5,8 @@ from keras import layers
 
 from my_AE_code.models.base import ConvAutoencoderBase
 from my_AE_code.models.checks import check_images, check_vae_loss
-from my_AE_code.models.kl_strategies import STRATEGIES
+from my_AE_code.models.kl_strategies import STRATEGIES, posts_dummy_targets
 from my_AE_code.models.layers import (
-    KLLossLayer,
     LayerSeeds,
     Sampling,
     body_weight_count,
@@ -82,11 +81,11 @@ class MyVariationalAutoencoder(ConvAutoencoderBase):
         return body + 2 * (features * params["z_dim"] + params["z_dim"]) + 1
 
     def _build(self):
-        self.strategy = STRATEGIES[self.solution_type](self.fact, self.z_dim)
+        self.strategy = STRATEGIES[self.solution_type](self.z_dim)
         seeds = LayerSeeds(self.seed)
         self.encoder = self._build_encoder(seeds)
         self.decoder = self._build_decoder(seeds)
-        self.model = self.strategy.build_model(self.encoder, self.decoder)
+        self.model = self.strategy.build_model(self.encoder, self.decoder, self.fact)
 
     def _build_encoder(self, seeds):
         encoder_input = keras.Input(shape=self.input_dim, name="encoder_input")
@@ -99,8 +98,7 @@ class MyVariationalAutoencoder(ConvAutoencoderBase):
                           dtype="float32", name="mu")(x)
         log_var = layers.Dense(self.z_dim, kernel_initializer=seeds.initializer("glorot_uniform"),
                                dtype="float32", name="log_var")(x)
-        if self.strategy.kl_layer_in_encoder:
-            mu, log_var = KLLossLayer(self.fact, dtype="float32", name="kl_loss")([mu, log_var])
+        mu, log_var = self.strategy.in_encoder(mu, log_var, self.fact)  # strategy 0's KL layer
         self._sampling = Sampling(seed=seeds.next(), dtype="float32", name="encoder_output")
         z = self._sampling([mu, log_var])
         return keras.Model(encoder_input, [z, mu, log_var], name="encoder")
@@ -163,8 +161,8 @@ class MyVariationalAutoencoder(ConvAutoencoderBase):
         """
         if t_mu is not None or t_logvar is not None:
             check_images(x_train, self.params["input_dim"])
-            train = self.strategy.posts_dummy_targets(x_train, t_mu, t_logvar, batch_size,
-                                                      shuffle, self.seed)
+            train = posts_dummy_targets(self.strategy, x_train, t_mu, t_logvar, batch_size,
+                                        shuffle, self.seed)
         else:
             train = self._batches(x_train, batch_size, shuffle)
         return self._fit(train, batch_size=batch_size, epochs=epochs, initial_epoch=initial_epoch,
