@@ -40,6 +40,7 @@ setup = setup_notebook(seed=SEED)  # before anything imports TensorFlow
 
 import matplotlib.pyplot as plt
 import numpy as np
+import tensorflow as tf
 
 from my_AE_code import figures
 from my_AE_code.callbacks import EpochTimer, LossPrinter
@@ -149,6 +150,9 @@ figures.plot_latent_scatter(mu_test, y_test, title="solution_type 3: mu of the t
 
 # %%
 classifier = digit_classifier(mnist.x_train, mnist.y_train)
+# Four models predict one after another, each tracing its own predict function: TensorFlow
+# would warn about "retracing", which is exactly what four models mean here.
+tf.get_logger().setLevel("ERROR")
 reconstructions = {name: reconstruct(vae, x_test) for name, vae in vaes.items()}
 recognised = {name: classifier.score(images.reshape(len(x_test), -1), y_test)
               for name, images in reconstructions.items()}
@@ -172,8 +176,11 @@ show_key_numbers(train_images=len(x_train), epochs=EPOCHS, final_loss_spread=los
 # %% [markdown]
 # - a hand-written `train_step` is short: forward pass under a tape, two
 #   losses, gradients, optimizer, trackers; `test_step` gives validation;
-# - all four strategies learn the same thing when their `fact` values mean the
-#   same objective (the curves and the spread of the final losses above);
+# - from the same seed, all four strategies follow the same loss curve when
+#   their `fact` values mean the same objective (the curves and the spread
+#   of the final losses above). That is one run each: notebook 15 sets the
+#   difference between strategies beside the difference between two seeds
+#   of one strategy;
 # - their speeds were measured above; the printed comparison of the slowest
 #   and the fastest says whether they differ by more than one run's own epochs
 #   vary. Each compiles one training step from the same tensors. The benchmark

@@ -12,7 +12,7 @@
 # This notebook counts the parameters from the models themselves and sets
 # them against the post's figures, then trains the VAE with and without the
 # extra layer for the same epochs and compares loss, time per epoch, memory
-# and images from random points.
+# and images from random points, and times batches of 128 against 256.
 #
 # **Running time.** With the parameters below (two models, 10 epochs each over
 # CelebA's 162,770 training faces) the posts' GPU would need about 40 minutes
@@ -20,7 +20,8 @@
 # (at the 329 images/s that `benchmarks/strategies.py --celeba` measured for
 # the model without the layer). With `QUICK = True` (what `make run` runs) it
 # trains 12 epochs each on the stand-in's 1,607 training faces, even where
-# CelebA is found: about 4 minutes (250 s in `make run`) on a 2-core CPU.
+# CelebA is found: about 6 minutes (345 s in `make run`, with the batch-size
+# timing) on a 2-core CPU.
 
 # %% tags=["parameters"]
 QUICK = False          # True: the values left of "if QUICK": minutes on a 2-core CPU (`make run`)
@@ -36,6 +37,7 @@ IMAGE_SIZE = 96
 N_STANDIN = 2000       # images in the stand-in, used only where CelebA is missing
 USE_CELEBA = not QUICK  # False: the stand-in even where CelebA is found
 MEMORY_STEPS = 2 if QUICK else 3  # batches trained in a fresh process to measure peak memory
+BATCH_ROUNDS = 3 if QUICK else 5  # interleaved rounds timing batches of 128 and 256
 MIXED_PRECISION = "auto"  # "auto": mixed_float16 on a GPU with tensor cores, else float32
 DISTRIBUTE = "auto"       # "auto": MirroredStrategy over several GPUs, else one device
 
@@ -230,6 +232,30 @@ plt.show()
 print(", ".join(f"{name}: {value:.0f} MiB" for name, value in peaks.items()))
 
 # %% [markdown]
+# ## Batches of 256?
+#
+# The post tried batches of 256 instead of 128 on its GPU, and an epoch took
+# about as long: 128 already used the card fully. Here the same question for
+# the model with the extra layer: training steps on 128 and on 256 faces, in
+# `BATCH_ROUNDS` interleaved rounds, compared per 128 faces (one step of 256
+# counts half).
+
+# %%
+faces = np.concatenate([images.numpy() for images in data.train.take(2)])[:2 * BATCH_SIZE]
+steps = {"batch 128": faces[:BATCH_SIZE], "batch 256": faces}
+for batch in steps.values():
+    small.model.train_on_batch(batch)  # traces the step for this batch shape
+step_seconds = interleaved_seconds(
+    {name: lambda batch=batch: small.model.train_on_batch(batch) for name, batch in steps.items()},
+    rounds=BATCH_ROUNDS)
+per_128 = {name: [s * BATCH_SIZE / len(steps[name]) for s in values]
+           for name, values in step_seconds.items()}
+batch_speed = compare(per_128, *steps)
+for name, values in per_128.items():
+    print(f"{name}: {np.median(values):.2f} s per 128 faces (median of {len(values)} rounds)")
+print(batch_speed)
+
+# %% [markdown]
 # ## Faces from random points, with and without the layer
 
 # %%
@@ -249,7 +275,8 @@ show_key_numbers(
     encoder_params_without=trainable(big.encoder),
     encoder_params_with=trainable(small.encoder),
     seconds_per_epoch_without=medians[names[0]], seconds_per_epoch_with=medians[names[1]],
-    time_difference_is_real=speed.real,
+    time_difference_is_real=speed.real, batch_256_over_128=batch_speed.ratio,
+    batch_difference_is_real=batch_speed.real,
     peak_mib_without=peaks[names[0]], peak_mib_with=peaks[names[1]],
     final_loss_without=histories[names[0]]["loss"][-1],
     final_loss_with=histories[names[1]]["loss"][-1])
@@ -267,6 +294,8 @@ show_key_numbers(
 # - whether an epoch's time differs, the verdict above says: the post saw the
 #   same time on its GPU, since the work per image hardly changes (the
 #   convolutions dominate it);
+# - whether batches of 256 train faster per face than batches of 128, the
+#   second verdict says; the post's GPU gained little from them;
 # - faces from random points of both models are above, one grid each, to
 #   compare by eye: the layer changes how the Encoder reaches `mu`, and the
 #   Decoders are built alike.
