@@ -21,7 +21,7 @@ N_SHOW = 24        # how many digits to show
 Z_DIM = 2          # latent dimensions of the example model
 
 # %%
-from my_AE_code.notebook_setup import setup_notebook
+from my_AE_code.notebook_setup import setup_notebook, show_key_numbers
 
 setup = setup_notebook(seed=SEED)  # before anything imports TensorFlow
 
@@ -224,8 +224,10 @@ ax.scatter(mu_off[:, 0], mu_off[:, 1], s=4, color="k", label="mu")
 ax.set_title("Untrained Encoder: z scatters around mu")
 ax.legend()
 plt.show()
-print(f"sampling on:  mean |z - mu| = {np.abs(first[0] - first[1]).mean():.3f}")
-print(f"sampling off: max  |z - mu| = {np.abs(z_off - mu_off).max():.3g}")
+sampling_on = float(np.abs(first[0] - first[1]).mean())
+sampling_off = float(np.abs(z_off - mu_off).max())
+print(f"sampling on:  mean |z - mu| = {sampling_on:.3f}")
+print(f"sampling off: max  |z - mu| = {sampling_off:.3g}")
 
 # %% [markdown]
 # ## What this notebook showed
@@ -236,5 +238,11 @@ print(f"sampling off: max  |z - mu| = {np.abs(z_off - mu_off).max():.3g}")
 # - how the KL term pulls each image's cloud towards N(0, 1);
 # - the Encoder/Decoder structure of `MyVariationalAutoencoder`, and that
 #   switching sampling off makes `z` equal `mu` at once.
-#
+
+# %%
+show_key_numbers(train_images=len(mnist.x_train),
+                 encoder_non_trainable=vae.encoder.count_params() - trainable,
+                 mean_z_minus_mu_sampling_on=sampling_on, max_z_minus_mu_sampling_off=sampling_off)
+
+# %% [markdown]
 # Next, notebook 02 trains a plain Autoencoder and looks at its latent space.

@@ -86,13 +86,13 @@ for name, value in gigabytes.items():
 
 fig, ax = plt.subplots(figsize=(7, 3))
 ax.barh(list(gigabytes), list(gigabytes.values()), color="C0")
-for limit, label in ((4, "the posts' GTX 960: 4 GB"), (8, "a typical GPU: 8 GB"),
-                     (16, "a typical laptop: 16 GB RAM")):
-    ax.axvline(limit, color="gray", linestyle=":")
-    ax.text(limit * 1.05, 3.35, label, fontsize=8, rotation=90, va="top")
+for limit, label, style in ((4, "the posts' GTX 960: 4 GB", ":"), (8, "a typical GPU: 8 GB", "--"),
+                            (16, "a typical laptop: 16 GB RAM", "-.")):
+    ax.axvline(limit, color="C3", linestyle=style, label=label)
 ax.set_xscale("log")
 ax.set_xlabel("GB for the whole data set (log scale)")
 ax.invert_yaxis()
+ax.legend(loc="lower right", fontsize=8)
 plt.show()
 
 # %% [markdown]

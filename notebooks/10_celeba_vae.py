@@ -57,6 +57,7 @@ from my_AE_code.celeba.model import NOTEBOOK_10_MODEL, celeba_vae
 from my_AE_code.inference import reconstruct
 from my_AE_code.listing import readable_source
 from my_AE_code.models.checkpoints import training_history
+from my_AE_code.models.losses import reco_loss_sum
 
 dtype_policy, distribute = scaling_choices(MIXED_PRECISION, DISTRIBUTE)
 print(f"dtype policy {dtype_policy}; "
@@ -150,6 +151,22 @@ figures.plot_loss_curves(history, title=f"VAE on {trained_on} (solution_type 3)"
 more_faces = np.concatenate([batch.numpy() for batch, _ in zip(data.test, range(2))])[:16]
 figures.plot_reconstructions(more_faces, reconstruct(vae, more_faces), n=16)
 
+# %% [markdown]
+# Blurred faces could still be little more than the average face. A model
+# that had learned only that would answer every face with the mean of the
+# training faces; its reconstruction loss is the baseline to beat. Both on
+# up to 512 test faces, summed over pixels as above:
+
+# %%
+test_sample = np.concatenate([batch.numpy() for batch, _ in zip(data.test, range(4))])[:512]
+mean_face = np.concatenate([batch.numpy() for batch, _ in zip(data.train, range(4))]).mean(0)
+test_reco_loss = float(reco_loss_sum(test_sample, reconstruct(vae, test_sample)))
+mean_face_reco_loss = float(reco_loss_sum(test_sample, np.broadcast_to(mean_face,
+                                                                       test_sample.shape)))
+print(f"{len(test_sample)} test faces: reconstruction loss {test_reco_loss:,.0f}; with the "
+      f"average training face for every face {mean_face_reco_loss:,.0f} "
+      f"({mean_face_reco_loss - test_reco_loss:,.0f} more)")
+
 # %%
 vae.save(MODEL_DIR)
 print(f"model saved to {MODEL_DIR}: notebooks 11-13 load it from there")
@@ -161,7 +178,8 @@ print(f"model saved to {MODEL_DIR}: notebooks 11-13 load it from there")
 show_key_numbers(standin=source.is_standin, train_images=len(data.train_files), epochs=EPOCHS,
                  seconds_per_epoch=timer.best if timer.seconds else None,
                  first_loss=history["loss"][0], final_loss=history["loss"][-1],
-                 final_reco_loss=history["reco_loss"][-1], final_kl_loss=history["kl_loss"][-1])
+                 final_reco_loss=history["reco_loss"][-1], final_kl_loss=history["kl_loss"][-1],
+                 test_reco_loss=test_reco_loss, mean_face_reco_loss=mean_face_reco_loss)
 
 # %% [markdown]
 # - the post's VAE trains on the faces from the pipeline of notebook 09, with

@@ -19,6 +19,7 @@ import nbformat
 import pytest
 from jupytext.async_contentsmanager import AsyncTextFileContentsManager
 
+from helpers import EXPECTED_ERRORS
 from my_AE_code.run_notebooks import (
     NOTEBOOK_DIR,
     assigned_names,
@@ -28,20 +29,6 @@ from my_AE_code.run_notebooks import (
     run_notebook,
 )
 
-#: The errors each notebook's raises-exception cells demonstrate, in order:
-#: (error type, a phrase its message must contain).
-EXPECTED_ERRORS = {
-    "03_kl_loss_problems": [
-        ("ValueError", "`add_loss()` can only be called from inside `build()` or `call()`, "
-                       "on a tensor input"),
-        ("TypeError", "You are passing KerasTensor"),
-    ],
-    "04_rules_and_remedy": [("NotImplementedError", "`add_metric()` method is deprecated")],
-    # Keras 3's Functional.add_loss is a bare ``raise NotImplementedError`` under the comment
-    # "# Symbolic only. TODO" (keras/src/models/functional.py): the message is empty, and
-    # "" below asks for exactly that (tests/test_keras_facts.py checks the Keras source).
-    "07_model_add_loss": [("NotImplementedError", "")],
-}
 #: Warnings meant for the reader (the data is a stand-in). MNIST's shows as one line
 #: "MnistFallbackWarning: ..."; Python's default form adds the caller's file and line in front
 #: and the caller's code, indented, below.
@@ -265,10 +252,12 @@ EDITED = {
                 facts={2e-3, 2e-3 * 2 * 784 / 3, 1e-5, 5.0, 2e-3 * 2 * 784 / 8})),
 }
 
-#: What the CelebA notebooks must say about notebook 10's edited model (64x64, z_dim 64).
+#: What the CelebA notebooks must say about the edited models saved before them.
 SAYS = {"11": "loaded notebook 10's model",
         "13": "is not the one asked for here (z_dim=64 there, 32 here; fact=2.0 there, 2.5 here)",
-        "14": "is not the one asked for here (input_dim=[64, 64, 3] there, [48, 48, 3] here)"}
+        # notebook 13's edited tiny-KL VAE (64x64, fact 1e-4), which 14 watches
+        "14": "is not the one asked for here (input_dim=[64, 64, 3] there, [48, 48, 3] here; "
+              "fact=0.0001 there, 1e-05 here)"}
 
 
 def _close_to_one_of(value, allowed):
