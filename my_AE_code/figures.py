@@ -328,12 +328,13 @@ def _legend_beside(fig, axes):
     """One legend for all panels, right of the last: inside a panel it would cover curves.
 
     Panels may show different runs (an AE logs no KL loss): every label is listed once.
+    A single line needs no legend.
     """
     entries = {}
     for ax in axes:
         for line in ax.lines:
             entries.setdefault(line.get_label(), line)
     fig.tight_layout()
-    if any(label for label in entries):
+    if len(entries) > 1:
         fig.legend(list(entries.values()), list(entries), loc="center left", fontsize=8,
                    bbox_to_anchor=(1.0, 0.5), frameon=False)

@@ -171,7 +171,11 @@ def test_loss_curves_panels_follow_the_logged_losses():
 
     history = keras.callbacks.History()
     history.history = {"loss": [0.3, 0.2]}
-    assert len(figures.plot_loss_curves(history).axes) == 1  # an AE logs only the total loss
+    fig = figures.plot_loss_curves(history)
+    assert len(fig.axes) == 1  # an AE logs only the total loss
+    assert fig.legends == []  # one line: nothing to tell apart
+    (legend,) = figures.plot_loss_curves(vae_history).legends
+    assert [text.get_text() for text in legend.get_texts()] == ["training", "validation"]
 
 
 def test_loss_curves_of_a_history_without_losses_is_an_error():
