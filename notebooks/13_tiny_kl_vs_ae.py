@@ -492,11 +492,14 @@ print(f"two runs with the same settings ended up to {repeat_spread:.2f} apart; a
 # %% [markdown]
 # One colour per seed; solid and dotted lines are the two runs with the clip,
 # dashed the run without. The three runs of a seed start from the same
-# weights and the same random draws, yet they need not end alike: TensorFlow's
-# kernels on several CPU threads need not add numbers in the same order each
-# time, and training amplifies such differences of the last digit, as it
-# would amplify a clipped draw. The solid and dotted lines show how far that alone carries a run;
-# the lines printed above say whether the dashed one strays further. The
+# weights and the same random draws, yet they need not end alike: unless
+# `tf.config.experimental.enable_op_determinism()` is called (at some cost in
+# speed), TensorFlow's ops may add floating-point numbers in a different
+# order from run to run, as their threads finish (its documentation of that
+# function says so), and training amplifies such differences of the last
+# digit, as it would amplify a clipped draw. The solid and dotted lines show
+# how far that alone carries a run; the lines printed above say whether the
+# dashed one strays further. The
 # expected counts above make clipped draws rare here (a fraction of one per
 # epoch on the stand-in), and these runs are short: the early epochs, where
 # the radii still climb, dominate them. A jump like the post's, from one

@@ -116,7 +116,7 @@ ARCH = dict(MNIST_LAYOUT, z_dim=Z_DIM)
 print(ARCH)
 timer = EpochTimer()
 epoch_seconds = []
-# A dozen models in one process: TensorFlow would warn that Keras traces their training
+# Many models in one process: TensorFlow would warn that Keras traces their training
 # and predict functions again and again, which is exactly what building them means here.
 tf.get_logger().setLevel("ERROR")
 
