@@ -32,8 +32,8 @@
 # measured for these models, about 26 hours: lower `RUN_SEEDS` or
 # `RUN_EPOCHS` to save most of it. With `QUICK = True` (what `make run` runs) it trains 20
 # epochs each on the stand-in's 1,607 training faces, even where CelebA is
-# found, and six runs of 4 epochs: about 15 minutes (902 s in `make run`) on a
-# 2-core CPU.
+# found, and six runs of 4 epochs: about 11 minutes (637 s in `make run`; 902 s
+# on a busy machine) on a 2-core CPU.
 
 # %% tags=["parameters"]
 QUICK = False          # True: the values left of "if QUICK": minutes on a 2-core CPU (`make run`)
