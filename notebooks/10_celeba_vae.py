@@ -133,9 +133,9 @@ figures.plot_images(np.stack([test_faces] + [images[stem]["reconstructed"] for s
 #
 # The losses are in the sum convention: the reconstruction loss sums the
 # binary cross-entropy over the `IMAGE_SIZE` x `IMAGE_SIZE` pixels of a face
-# (the posts' 96 x 96 gave about 4,800-5,000 on CelebA, their figure), the KL
-# loss is `fact` times the KL divergence summed over the `Z_DIM` latent
-# dimensions (256 in the posts).
+# (on the posts' 96 x 96 CelebA faces a VAE's total loss ends "around 4800 up
+# to 5000", as post XIII puts it), the KL loss is `fact` times the KL
+# divergence summed over the `Z_DIM` latent dimensions (256 in the posts).
 
 # %%
 trained_on = "the stand-in" if source.is_standin else "CelebA"
@@ -193,9 +193,10 @@ show_key_numbers(standin=source.is_standin, train_images=len(data.train_files), 
 #   Olah, "Deconvolution and Checkerboard Artifacts", Distill 2016, which
 #   also gives the usual remedy: resize, then convolve);
 # - the losses are sums over a face's pixels, so the posts' numbers (a
-#   reconstruction loss of about 4,800-5,000 on CelebA, their figure) are on
-#   the same scale as ours. On the stand-in, the quick run's short training ends
-#   above that (`final_reco_loss` in the table): binary cross-entropy cannot
+#   VAE's total loss "around 4800 up to 5000" on CelebA, in post XIII's
+#   words) are on the same scale as ours. On the stand-in, the quick run's
+#   short training ends above that (`final_reco_loss` in the table): binary
+#   cross-entropy cannot
 #   fall below the entropy of each pixel's own intensity, and the drawings'
 #   flat mid-tone colours keep that floor high.
 #

@@ -9,11 +9,12 @@
 # (`mu` *and* `log_var`) and could find a different solution. The post looks
 # at the latent space in every way it can:
 #
-# 1. the losses (post: AE 4,515, tiny-KL VAE 4,553-4,555, normal VAE 4,800-5,000),
+# 1. the losses (post: AE 4515, tiny-KL VAE "4553 ≤ loss ≤ 4555", a VAE "around
+#    4800 up to 5000"),
 #    and the tiny KL loss beside the reconstruction loss (post: 0.0178 against 4550);
 # 2. how far the points lie from the origin (the distribution of radii);
 # 3. how clustered they are (MiniBatchKMeans inertia) and t-SNE maps;
-# 4. how small `log_var` became (post: mean -13.7), and so how little `z`
+# 4. how small `log_var` became (post: average -13.682616), and so how little `z`
 #    differs from `mu`;
 # 5. whether random points decode to faces;
 # 6. how often the clipping of `eps` at 5 acts, and whether runs with and
@@ -140,7 +141,7 @@ models = {"AE": ae, "tiny-KL VAE": tiny, "normal VAE": vae}
 final = {name: logs["loss"][-1] for name, logs in histories.items()}
 vae.compile_myVAE(LEARNING_RATE)  # to evaluate its loss on the training faces
 final["normal VAE"] = float(vae.model.evaluate(data.train, verbose=0, return_dict=True)["loss"])
-posts = {"AE": "4,515", "tiny-KL VAE": "4,553-4,555", "normal VAE": "4,800-5,000"}
+posts = {"AE": "4515", "tiny-KL VAE": "4553 ≤ loss ≤ 4555", "normal VAE": "around 4800 up to 5000"}
 for name, value in final.items():
     print(f"{name:12s} {value:9.1f}   (post, on CelebA: {posts[name]})")
 tiny_last = {key: values[-1] for key, values in histories["tiny-KL VAE"].items()}
@@ -164,8 +165,9 @@ figures.plot_loss_curves({name: logs for name, logs in histories.items()},
 # the AE differs from them in that too: a difference between the AE and the
 # tiny-KL VAE may come from either.
 #
-# The tiny KL loss is what makes this VAE "almost an AE": a share of about
-# 4e-6 of the loss in the post. The line above gives this run's share.
+# The tiny KL loss is what makes this VAE "almost an AE": in the post a
+# ratio "below 4.e-6" to the reconstruction loss. The line above gives this
+# run's ratio.
 #
 # ### 2. How far from the origin?
 #
@@ -317,9 +319,9 @@ plt.show()
 #
 # A VAE can only behave like an AE if it stops sampling: `log_var` very
 # negative, so that `z` = `mu` + exp(`log_var` / 2) x `eps` hardly differs from
-# `mu`. For the tiny-KL VAE the post found `log_var` between -24.66 and
-# -2.02 with a mean of -13.68 (sigma about 0.001), and -22.78 to 3.38, mean
-# -13.43, in a second run.
+# `mu`. For the tiny-KL VAE the post printed `log_var` between -24.660698
+# and -2.0205276 with an average of -13.682616 (a sigma of about 0.001), and
+# -22.777826 to 3.3761873, average -13.4265175, in a second run.
 
 # %%
 logvar = {name: latent_stats.logvar_stats(latent[name]["log_var"])
@@ -338,9 +340,10 @@ plt.show()
 
 # %% [markdown]
 # And so how far `z` strays from `mu`. The post counted the components with
-# |z - mu| > 0.05 (5 of 43.5 million), found a largest |z - mu| of 0.26, and
-# an average relative difference of the radii, |R(z) - R(mu)| / R(mu), of
-# 6.1e-5 (6.6e-5 in the second run). The same numbers for this run:
+# |z - mu| > 0.05 (5 out of the 45.52 million), found a largest |z - mu| of
+# 0.26, and an average relative difference of the radii,
+# |R(z) - R(mu)| / R(mu), of 6.1240215e-05 (6.5660715e-05 in the second
+# run). The same numbers for this run:
 
 # %%
 relative, beyond = {}, {}
@@ -514,10 +517,11 @@ closer = abs(peaks["tiny-KL VAE"] - peaks["AE"]) < abs(peaks["tiny-KL VAE"] - pe
 print(f"- radius peaks: AE {peaks['AE']:.2f}, tiny-KL VAE {peaks['tiny-KL VAE']:.2f}, normal VAE "
       f"{peaks['normal VAE']:.2f}: the tiny-KL VAE's is "
       f"{'nearer the AE' if closer else 'nearer the normal VAE'}'s")
-print(f"- mean log_var of the tiny-KL VAE {logvar['tiny-KL VAE']['mean']:.2f} (post: -13.7), of "
-      f"the normal VAE {logvar['normal VAE']['mean']:.2f}")
+print(f"- mean log_var of the tiny-KL VAE {logvar['tiny-KL VAE']['mean']:.2f} "
+      f"(post: -13.682616), of the normal VAE {logvar['normal VAE']['mean']:.2f}")
 print(f"- relative difference of the radii of z and mu: tiny-KL VAE "
-      f"{relative['tiny-KL VAE']:.1e} (post: 6e-5), normal VAE {relative['normal VAE']:.1e}")
+      f"{relative['tiny-KL VAE']:.1e} (post: 6.1240215e-05), "
+      f"normal VAE {relative['normal VAE']:.1e}")
 order = sorted(final, key=final.get)
 print("- final losses: " + ", ".join(f"{name} {final[name]:.0f}" for name in order)
       + " (from lowest; the post: AE, tiny-KL VAE, normal VAE)")
@@ -546,8 +550,8 @@ show_key_numbers(
 # down, stops sampling in effect, and ends where the AE ends, in loss, radii,
 # clusters and its failure to make faces from random points. The lines above
 # say how far this run, with its data and epochs, agrees. Where its mean
-# `log_var` lies well above the post's -13.7, it has trained far fewer steps
-# than the post's 32,000 (the quick run's are about 260, on the stand-in):
-# `log_var` falls slowly once the KL loss no longer holds it near 0, and
-# until it has fallen, sampling still moves `z` measurably away from `mu`
-# (the share of components beyond 0.05 in section 4).
+# `log_var` lies well above the post's -13.682616, it has trained far fewer
+# steps than the post's 24 epochs of 1,329 batches (the quick run makes
+# about 260, on the stand-in), and until `log_var` has fallen, sampling
+# still moves `z` measurably away from `mu` (the share of components beyond
+# 0.05 in section 4).
