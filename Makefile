@@ -32,9 +32,12 @@ ifeq ($(BUDGET),main)
 	VAE_MAIN_JOB_DONE=1 $(BIN)/python -m pytest -q -m mainjob tests/test_main_job.py
 endif
 
+# Two pytest workers (pytest-xdist): notebook runs and unit tests share the two cores; the
+# notebooks' smoke runs stay together, in order, on one worker (11-14 need 10's model), and
+# so do their edited runs.
 test: setup
 	$(BIN)/ruff check my_AE_code tests benchmarks notebooks
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n 2 --dist loadgroup
 
 test-fast: setup
 	$(BIN)/python -m pytest -m "not slow and not mainjob"
