@@ -41,6 +41,7 @@ import tensorflow as tf  # noqa: E402
 from benchmarks import flops  # noqa: E402
 from my_AE_code import memory  # noqa: E402
 from my_AE_code.models import MyAutoencoder, MyVariationalAutoencoder  # noqa: E402
+from my_AE_code.models.architecture import Architecture  # noqa: E402
 from my_AE_code.models.inputs import array_batches  # noqa: E402
 from my_AE_code.models.kl_strategies import STRATEGIES  # noqa: E402
 from my_AE_code.models.layouts import CELEBA_LAYOUT, MNIST_LAYOUT  # noqa: E402
@@ -105,7 +106,7 @@ def variants(arch, x, batch_size, celeba, mixed="mixed_bfloat16"):
     def keras2_add_loss():
         from my_AE_code.posts.keras2 import build_keras2_vae
 
-        model = build_keras2_vae(**arch, fact=FACT, kl_in="model")
+        model = build_keras2_vae(Architecture(**arch), fact=FACT, kl_in="model")
         dataset = array_batches(x, batch_size).map(lambda batch: (batch, batch))
         same_layout = MyVariationalAutoencoder(**arch)  # for the FLOP count only
         return runner(lambda: model.fit(dataset, epochs=1, verbose=0), same_layout)

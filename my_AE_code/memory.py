@@ -77,7 +77,7 @@ def _train_and_measure(vae_params, batch_size, steps):
         tf.config.experimental.set_memory_growth(gpu, True)
     vae = MyVariationalAutoencoder(**vae_params)
     vae.compile_myVAE(0.0005)
-    images = np.random.default_rng(0).random((steps * batch_size, *vae.input_dim),
+    images = np.random.default_rng(0).random((steps * batch_size, *vae.architecture.input_dim),
                                              dtype=np.float32)
     reset_peak()
     vae.train_myVAE(images, batch_size, epochs=1, verbose=0)

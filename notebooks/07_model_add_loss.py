@@ -47,6 +47,7 @@ from my_AE_code.inference import reconstruct
 from my_AE_code.listing import readable_source
 from my_AE_code.mnist import load_mnist
 from my_AE_code.models import MyVariationalAutoencoder, kl_strategies
+from my_AE_code.models.architecture import Architecture
 from my_AE_code.models.losses import kl_loss_mean
 from my_AE_code.posts.keras2 import build_keras2_vae, import_tf_keras
 from my_AE_code.timing import compare, interleaved_seconds
@@ -151,7 +152,8 @@ figures.plot_latent_grid(vae_2d.decoder, n=15, extent=2.5, spacing="linear")
 print(readable_source(build_keras2_vae))
 
 # %%
-keras2_add_loss = build_keras2_vae(**ARCH, z_dim=Z_DIM, fact=FACT, kl_in="model",
+keras2_arch = Architecture(**ARCH, z_dim=Z_DIM)  # the same layers, as the recipe takes them
+keras2_add_loss = build_keras2_vae(keras2_arch, fact=FACT, kl_in="model",
                                    learning_rate=LEARNING_RATE)
 k2_history = keras2_add_loss.fit(x_train, x_train, batch_size=BATCH_SIZE, epochs=EPOCHS, verbose=0)
 figures.plot_loss_curves(k2_history.history, title="Keras 2: vae.add_loss (post VII)")
@@ -210,12 +212,10 @@ def keras2_route(model):
 
 seconds = interleaved_seconds({
     "Keras 2, model.add_loss": keras2_route(
-        build_keras2_vae(**ARCH, z_dim=Z_DIM, fact=FACT, kl_in="model",
-                         learning_rate=LEARNING_RATE)),
+        build_keras2_vae(keras2_arch, fact=FACT, kl_in="model", learning_rate=LEARNING_RATE)),
     "Keras 2, model.add_loss in cells": keras2_route(vae_in_cells),
     "Keras 2, KL layer in Encoder": keras2_route(
-        build_keras2_vae(**ARCH, z_dim=Z_DIM, fact=FACT, kl_in="encoder",
-                         learning_rate=LEARNING_RATE)),
+        build_keras2_vae(keras2_arch, fact=FACT, kl_in="encoder", learning_rate=LEARNING_RATE)),
     "Keras 3, model loss (type 2)": keras3_route(2),
     "Keras 3, KL layer in Encoder (type 0)": keras3_route(0),
 }, rounds=TIMING_ROUNDS)

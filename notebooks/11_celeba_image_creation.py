@@ -76,7 +76,7 @@ print(f"{'the generated STAND-IN' if source.is_standin else 'CelebA'}: "
 vae = load_or_train(setup.results_dir, celeba_datasets(prepared, BATCH_SIZE, seed=SEED).train,
                     epochs=FALLBACK_EPOCHS, image_size=IMAGE_SIZE, seed=SEED,
                     dtype_policy=dtype_policy, distribute=distribute)
-Z_DIM = vae.z_dim
+Z_DIM = vae.architecture.z_dim
 
 # %% [markdown]
 # ## Faces from random points

@@ -55,7 +55,8 @@ def test_a_matching_saved_model_is_loaded_with_this_notebooks_seed_and_policy(tm
     saved.save(tmp_path / NOTEBOOK_10_MODEL)
     loaded = load_or_train(tmp_path, train=None, epochs=5, image_size=32, z_dim=6,
                            seed=9, dtype_policy="mixed_bfloat16")
-    assert (loaded.z_dim, loaded.fact, loaded.use_batch_norm) == (6, 2.0, False)
+    assert (loaded.architecture.z_dim, loaded.fact, loaded.architecture.use_batch_norm) == \
+        (6, 2.0, False)
     assert (loaded.seed, loaded.dtype_policy) == (9, "mixed_bfloat16")
     for mine, theirs in zip(loaded.model.weights, saved.model.weights):
         np.testing.assert_array_equal(np.asarray(mine), np.asarray(theirs))
@@ -73,10 +74,10 @@ def test_a_saved_model_of_other_values_is_not_used(tmp_path, capsys, asked):
     name, value = next(iter(asked.items()))
     if name == "image_size":
         assert "input_dim=[32, 32, 3] there, [16, 16, 3] here" in said
-        assert vae.input_dim == (16, 16, 3)
+        assert vae.architecture.input_dim == (16, 16, 3)
     else:
         assert f" there, {value!r} here" in said and f"{name}=" in said
-        assert getattr(vae, name) == value
+        assert vae.params[name] == value
     assert len(vae.model.history.history["loss"]) == 1  # trained
 
 
@@ -87,7 +88,7 @@ def test_notebook_13s_tiny_kl_model_is_found_in_its_own_folder(tmp_path, capsys)
     loaded = load_or_train(tmp_path, train=None, epochs=5, image_size=32, fact=1e-5,
                            model_dir=NOTEBOOK_13_TINY_MODEL)
     assert "loaded notebook 13's model" in capsys.readouterr().out
-    assert (loaded.z_dim, loaded.fact) == (6, 1e-5)
+    assert (loaded.architecture.z_dim, loaded.fact) == (6, 1e-5)
     trained = load_or_train(tmp_path, faces(32), epochs=1, image_size=32, fact=1e-4, verbose=0,
                             model_dir=NOTEBOOK_13_TINY_MODEL)
     said = capsys.readouterr().out
@@ -99,8 +100,8 @@ def test_without_a_saved_model_it_trains_post_x_with_the_values_asked(tmp_path, 
     vae = load_or_train(tmp_path, faces(16), epochs=1, image_size=16, z_dim=4,
                         learning_rate=0.002, seed=2, verbose=0)
     assert "no model from notebook 10" in capsys.readouterr().out
-    assert (vae.input_dim, vae.z_dim, vae.fact, vae.use_batch_norm, vae.seed) == \
-        ((16, 16, 3), 4, 5.0, True, 2)
+    assert (vae.architecture.input_dim, vae.architecture.z_dim, vae.fact,
+            vae.architecture.use_batch_norm, vae.seed) == ((16, 16, 3), 4, 5.0, True, 2)
     assert float(vae.model.optimizer.learning_rate) == pytest.approx(0.002)
 
 

@@ -8,6 +8,7 @@ import pytest
 
 from helpers import SMALL_MNIST_LAYOUT
 from my_AE_code.models import MyAutoencoder, MyVariationalAutoencoder, saving
+from my_AE_code.models.architecture import Architecture
 from my_AE_code.models.layouts import MNIST_LAYOUT, TINY_LAYOUT
 
 
@@ -15,6 +16,7 @@ def arch(**changes):
     return {**MNIST_LAYOUT, **changes}
 
 
+@pytest.mark.parametrize("build", [Architecture, MyVariationalAutoencoder])
 @pytest.mark.parametrize("changes, error, message", [
     (dict(encoder_conv_strides=[1, 2]), ValueError, "encoder_conv_strides has 2"),
     (dict(decoder_conv_t_kernel_size=[3, 3]), ValueError, "decoder_conv_t_kernel_size has 2"),
@@ -25,9 +27,10 @@ def arch(**changes):
     (dict(input_dim=(28, 28)), ValueError, "input_dim must be"),
     (dict(input_dim=28), ValueError, r"input_dim must be \(height, width, channels\)"),
 ])
-def test_bad_architecture(changes, error, message):
+def test_bad_architecture(build, changes, error, message):
+    """The same error from the `Architecture` alone and from the constructor that makes one."""
     with pytest.raises(error, match=message):
-        MyVariationalAutoencoder(**arch(**changes))
+        build(**arch(**changes))
 
 
 def test_unknown_solution_type():
@@ -156,7 +159,7 @@ def test_numpy_integers_are_accepted_and_saved_as_ints(tmp_path):
     vae.save(tmp_path / "vae")
     params = json.loads((tmp_path / "vae" / saving.PARAMS_FILE).read_text())["params"]
     assert (params["z_dim"], params["encoder_conv_filters"], params["seed"]) == (3, [4, 8], 1)
-    assert MyVariationalAutoencoder.load(tmp_path / "vae").z_dim == 3
+    assert MyVariationalAutoencoder.load(tmp_path / "vae").architecture.z_dim == 3
 
 
 @pytest.mark.parametrize("changes, error, message", [

@@ -20,7 +20,7 @@ import pytest
 
 from helpers import ROOT, flip_bytes, images, tiny_vae, weights_file
 from my_AE_code.models import MyAutoencoder, MyVariationalAutoencoder, saving
-from my_AE_code.models.layouts import CELEBA_LAYOUT, MNIST_LAYOUT, TINY_LAYOUT
+from my_AE_code.models.layouts import CELEBA_LAYOUT, MNIST_LAYOUT
 
 
 def uncompiled_vae(seed=0, **changes):
@@ -52,25 +52,6 @@ def deadline(seconds):
     finally:
         signal.alarm(0)
         signal.signal(signal.SIGALRM, previous)
-
-
-# --- the weight count, from the parameters alone -------------------------------------------
-
-@pytest.mark.parametrize("cls, changes", [
-    (MyVariationalAutoencoder, {}),
-    (MyVariationalAutoencoder, dict(use_batch_norm=True, enc_dense_units=5)),
-    (MyAutoencoder, dict(use_batch_norm=True)),
-    (MyAutoencoder, dict(input_dim=(9, 7, 3), decoder_conv_t_filters=[4, 3],
-                         enc_dense_units=6)),
-])
-def test_the_weight_count_without_building_is_the_built_models(cls, changes):
-    params = {**TINY_LAYOUT, **changes}
-    if changes.get("input_dim") == (9, 7, 3):  # odd sizes do not decode back: count only
-        params["decoder_conv_t_strides"] = [1, 1]
-        params["encoder_conv_strides"] = [1, 1]
-    model = cls(**params)
-    expected = sum(int(np.prod(weight.shape)) for weight in model.model.weights)
-    assert cls.weight_count(cls._with_defaults(params)) == expected
 
 
 # --- 1. concurrent saves into one folder ------------------------------------------------------

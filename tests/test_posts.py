@@ -10,10 +10,13 @@ import numpy as np
 import pytest
 
 from my_AE_code.models import MyVariationalAutoencoder
+from my_AE_code.models.architecture import Architecture
 from my_AE_code.models.layouts import MNIST_LAYOUT
 from my_AE_code.models.losses import kl_loss_mean, reco_loss_mean
 from my_AE_code.posts.keras2 import build_keras2_vae, import_tf_keras
 from my_AE_code.posts.part_iv import LossLayerAfterDecoder, build_part_iv_model
+
+MNIST = Architecture(**MNIST_LAYOUT)
 
 
 def test_part_iv_layer_adds_bce_plus_kl():
@@ -44,7 +47,7 @@ def test_part_iv_model_trains_without_targets(blobs):
 def test_keras2_recipes_train(blobs, kl_in):
     import tf_keras
 
-    model = build_keras2_vae(**MNIST_LAYOUT, fact=1e-3, kl_in=kl_in, learning_rate=0.001)
+    model = build_keras2_vae(MNIST, fact=1e-3, kl_in=kl_in, learning_rate=0.001)
     # The KL term is attached where asked: a layer after mu and log_var, or the model itself.
     assert [layer.name for layer in model.layers if layer.name == "kl_loss"] == (
         ["kl_loss"] if kl_in == "encoder" else [])
@@ -63,7 +66,12 @@ def test_keras2_recipes_train(blobs, kl_in):
 
 def test_keras2_unknown_place_for_the_kl_loss():
     with pytest.raises(ValueError, match="kl_in='decoder'"):
-        build_keras2_vae(**MNIST_LAYOUT, kl_in="decoder")
+        build_keras2_vae(MNIST, kl_in="decoder")
+
+
+def test_keras2_refuses_layers_its_recipes_do_not_have():
+    with pytest.raises(ValueError, match="without batch norm, dropout or an extra Dense layer"):
+        build_keras2_vae(Architecture(**MNIST_LAYOUT, use_batch_norm=True))
 
 
 def test_a_missing_tf_keras_says_which_extra_installs_it(monkeypatch):
@@ -75,4 +83,4 @@ def test_a_missing_tf_keras_says_which_extra_installs_it(monkeypatch):
     with pytest.raises(ImportError, match=advice):
         import_tf_keras()
     with pytest.raises(ImportError, match=advice):
-        build_keras2_vae(**MNIST_LAYOUT)
+        build_keras2_vae(MNIST)

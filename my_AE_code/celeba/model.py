@@ -123,8 +123,9 @@ def load_or_train(results_dir, train, epochs, *, image_size=IMAGE_SIZE, z_dim=No
                      USE_BATCH_NORM if use_batch_norm is None else use_batch_norm,
                      learning_rate=learning_rate, seed=seed, dtype_policy=dtype_policy,
                      distribute=distribute)
-    print(f"{reason}: training post X's VAE here (z_dim {vae.z_dim}, fact {vae.fact:g}, "
-          f"batch norm {vae.use_batch_norm}, {image_size}x{image_size} faces) for {epochs} "
+    arch = vae.architecture
+    print(f"{reason}: training post X's VAE here (z_dim {arch.z_dim}, fact {vae.fact:g}, "
+          f"batch norm {arch.use_batch_norm}, {image_size}x{image_size} faces) for {epochs} "
           f"epochs. Run {saver} with these values to keep one for the notebooks after it.")
     vae.train_myVAE(train, batch_size=None, epochs=epochs, verbose=verbose)
     return vae

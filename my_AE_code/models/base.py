@@ -9,8 +9,9 @@ import keras
 
 from my_AE_code.celeba.damaged import naming_damaged_images
 from my_AE_code.models import saving
+from my_AE_code.models.architecture import Architecture
 from my_AE_code.models.checkpoints import EpochCheckpoint, resume_latest
-from my_AE_code.models.checks import check_architecture, check_learning_rate
+from my_AE_code.models.checks import check_learning_rate
 from my_AE_code.models.inputs import training_batches
 from my_AE_code.models.scaling import (
     building_scope,
@@ -20,11 +21,6 @@ from my_AE_code.models.scaling import (
     with_loss_scaling,
 )
 
-#: The constructor parameters the AE and the VAE share; `check_architecture` validates them.
-ARCHITECTURE = ("input_dim", "encoder_conv_filters", "encoder_conv_kernel_size",
-                "encoder_conv_strides", "decoder_conv_t_filters", "decoder_conv_t_kernel_size",
-                "decoder_conv_t_strides", "z_dim", "act", "enc_dense_units", "use_batch_norm",
-                "use_dropout")
 #: Parameters that change how the model trains, not the weights' shapes or
 #: layout: weights may move across them (variables are float32 under every policy).
 NOT_ARCHITECTURE = ("fact", "seed", "dtype_policy")
@@ -37,25 +33,31 @@ KEEP_CHECKPOINTS = 2
 class ConvAutoencoderBase:
     """Holds ``encoder``, ``decoder`` and ``model``; subclasses build them in ``_build``.
 
-    ``dtype_policy`` (a parameter, saved) and ``distribute`` (a tf.distribute
-    strategy, not saved: it belongs to the machine) are explained in
-    `my_AE_code.models.scaling`; building and compiling happen in the
-    strategy's scope under that policy.
+    ``architecture`` (an `Architecture`) fixes the layers; ``seed``,
+    ``dtype_policy`` and what `_loss_params` returns change how they start
+    and compute. All of them are saved, as ``params``. ``dtype_policy``
+    and ``distribute`` (a tf.distribute strategy, not saved: it belongs to
+    the machine) are explained in `my_AE_code.models.scaling`; building and
+    compiling happen in the strategy's scope under that policy.
     """
 
-    def __init__(self, *, distribute=None, **params):
-        check_architecture(**{name: params[name] for name in ARCHITECTURE})
-        params["dtype_policy"] = check_dtype_policy(params["dtype_policy"])
+    def __init__(self, architecture, *, seed=None, dtype_policy=None, distribute=None):
+        self.architecture = architecture
+        self.dtype_policy = check_dtype_policy(dtype_policy)
         self.distribute = check_distribute(distribute)
-        # A JSON round trip turns tuples into lists and numpy numbers into Python's, so saved
-        # and live parameters compare equal.
-        self.params = json.loads(json.dumps(params, default=_plain_number))
-        for name, value in self.params.items():
-            setattr(self, name, value)
-        self.input_dim = tuple(self.input_dim)
+        # The constructor's parameters, as params.json holds them. A JSON round trip turns
+        # tuples into lists and numpy numbers into Python's, so saved and live ones compare equal.
+        self.params = json.loads(json.dumps(
+            {**architecture.as_params(), **self._loss_params(), "seed": seed,
+             "dtype_policy": self.dtype_policy}, default=_plain_number))
+        self.seed = self.params["seed"]
         self.learning_rate = None
         with building_scope(self.dtype_policy, self.distribute):
             self._build()
+
+    def _loss_params(self):
+        """The subclass's parameters of the loss, saved with the others: the AE has none."""
+        return {}
 
     def _build(self):
         raise NotImplementedError
@@ -82,7 +84,7 @@ class ConvAutoencoderBase:
 
     def _batches(self, x, batch_size, shuffle, name="x_train"):
         """(x, y) batches for ``fit`` from an image array or a dataset of image batches."""
-        return training_batches(x, batch_size, self.params["input_dim"], self._targets,
+        return training_batches(x, batch_size, self.architecture.input_dim, self._targets,
                                 shuffle=shuffle, seed=self.seed, name=name)
 
     def _fit(self, train, *, batch_size, epochs, initial_epoch, callbacks, verbose,
@@ -193,7 +195,7 @@ class ConvAutoencoderBase:
     def check_params(cls, params):
         """Validate constructor parameters without building anything."""
         params = cls._with_defaults(params)
-        check_architecture(**{name: params[name] for name in ARCHITECTURE})
+        Architecture.from_params(params)
         check_dtype_policy(params["dtype_policy"])
 
     @classmethod

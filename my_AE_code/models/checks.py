@@ -13,7 +13,7 @@ import keras
 import numpy as np
 
 from my_AE_code.celeba.damaged import naming_damaged_images
-from my_AE_code.models.layers import ACTIVATIONS, encoder_output_shape
+from my_AE_code.models.layers import ACTIVATIONS
 
 
 def _is_bool(value):
@@ -48,40 +48,40 @@ def _check_switch(name, value):
         raise TypeError(f"{name} must be True or False, got {value!r} ({type(value).__name__}).")
 
 
-def check_architecture(input_dim, encoder_conv_filters, encoder_conv_kernel_size,
-                       encoder_conv_strides, decoder_conv_t_filters, decoder_conv_t_kernel_size,
-                       decoder_conv_t_strides, z_dim, act, enc_dense_units, use_batch_norm,
-                       use_dropout):
-    """Validate the parameters the AE and the VAE share."""
-    if not isinstance(input_dim, (list, tuple)) or len(input_dim) != 3:
+def check_architecture(arch):
+    """Validate the fields of an `Architecture` (the parameters the AE and the VAE share)."""
+    if not isinstance(arch.input_dim, (list, tuple)) or len(arch.input_dim) != 3:
         raise ValueError(f"input_dim must be (height, width, channels), e.g. (28, 28, 1), "
-                         f"got {input_dim!r}.")
-    for value in input_dim:
+                         f"got {arch.input_dim!r}.")
+    for value in arch.input_dim:
         _check_positive_int("every entry of input_dim", value)
     _check_conv_lists("encoder", ("encoder_conv_filters", "encoder_conv_kernel_size",
                                   "encoder_conv_strides"),
-                      (encoder_conv_filters, encoder_conv_kernel_size, encoder_conv_strides))
+                      (arch.encoder_conv_filters, arch.encoder_conv_kernel_size,
+                       arch.encoder_conv_strides))
     _check_conv_lists("decoder", ("decoder_conv_t_filters", "decoder_conv_t_kernel_size",
                                   "decoder_conv_t_strides"),
-                      (decoder_conv_t_filters, decoder_conv_t_kernel_size, decoder_conv_t_strides))
-    _check_positive_int("z_dim", z_dim)
-    if _is_bool(act) or act not in ACTIVATIONS:
+                      (arch.decoder_conv_t_filters, arch.decoder_conv_t_kernel_size,
+                       arch.decoder_conv_t_strides))
+    _check_positive_int("z_dim", arch.z_dim)
+    if _is_bool(arch.act) or arch.act not in ACTIVATIONS:
         choices = ", ".join(f"{code} ({entry.name})" for code, entry in ACTIVATIONS.items())
-        raise ValueError(f"act={act!r} is unknown: use one of {choices}.")
-    if enc_dense_units is not None:
-        _check_positive_int("enc_dense_units", enc_dense_units)
-    _check_switch("use_batch_norm", use_batch_norm)
-    _check_switch("use_dropout", use_dropout)
+        raise ValueError(f"act={arch.act!r} is unknown: use one of {choices}.")
+    if arch.enc_dense_units is not None:
+        _check_positive_int("enc_dense_units", arch.enc_dense_units)
+    _check_switch("use_batch_norm", arch.use_batch_norm)
+    _check_switch("use_dropout", arch.use_dropout)
 
-    height, width, _ = encoder_output_shape(input_dim, encoder_conv_filters, encoder_conv_strides)
-    upscale = math.prod(decoder_conv_t_strides)
-    decoded = (height * upscale, width * upscale, decoder_conv_t_filters[-1])
-    if decoded != tuple(input_dim):
+    height, width, _ = arch.encoder_output_shape()
+    upscale = math.prod(arch.decoder_conv_t_strides)
+    decoded = (height * upscale, width * upscale, arch.decoder_conv_t_filters[-1])
+    if decoded != tuple(arch.input_dim):
         raise ValueError(
             f"The decoder would make images of shape {decoded}, but input_dim is "
-            f"{tuple(input_dim)}. "
+            f"{tuple(arch.input_dim)}. "
             f"The product of decoder_conv_t_strides must undo encoder_conv_strides, and the last "
-            f"entry of decoder_conv_t_filters must equal the number of channels ({input_dim[2]}).")
+            f"entry of decoder_conv_t_filters must equal the number of channels "
+            f"({arch.input_dim[2]}).")
 
 
 def check_vae_loss(solution_type, fact, strategies):

@@ -69,32 +69,30 @@ def _activate(x, act, use_batch_norm, use_dropout, name, seeds):
     return x
 
 
-def encoder_body(x, filters, kernel_sizes, strides, act, use_batch_norm, use_dropout,
-                 dense_units=None, seeds=None):
-    """Conv2D stack, Flatten and the optional extra Dense layer of post XII.
+def encoder_body(x, arch, seeds=None):
+    """The Conv2D stack of `Architecture` ``arch``, Flatten and post XII's optional Dense layer.
 
-    Returns the flat feature tensor and the shape before flattening (the
-    decoder starts from that shape).
+    Returns the flat feature tensor.
     """
     seeds = seeds or LayerSeeds()
-    initializer = ACTIVATIONS[act].initializer
-    for i, (n_filters, kernel, stride) in enumerate(zip(filters, kernel_sizes, strides)):
+    initializer = ACTIVATIONS[arch.act].initializer
+    for i, (n_filters, kernel, stride) in enumerate(zip(
+            arch.encoder_conv_filters, arch.encoder_conv_kernel_size, arch.encoder_conv_strides)):
         x = layers.Conv2D(n_filters, kernel, strides=stride, padding="same",
                           kernel_initializer=seeds.initializer(initializer),
                           name=f"encoder_conv_{i}")(x)
-        x = _activate(x, act, use_batch_norm, use_dropout, f"encoder_conv_{i}", seeds)
-    shape_before_flattening = tuple(x.shape[1:])
+        x = _activate(x, arch.act, arch.use_batch_norm, arch.use_dropout, f"encoder_conv_{i}",
+                      seeds)
     x = layers.Flatten(name="encoder_flatten")(x)
-    if dense_units:
-        x = layers.Dense(dense_units, kernel_initializer=seeds.initializer(initializer),
+    if arch.enc_dense_units:
+        x = layers.Dense(arch.enc_dense_units, kernel_initializer=seeds.initializer(initializer),
                          name="encoder_dense")(x)
-        x = _activate(x, act, use_batch_norm=False, use_dropout=False, name="encoder_dense",
+        x = _activate(x, arch.act, use_batch_norm=False, use_dropout=False, name="encoder_dense",
                       seeds=seeds)
-    return x, shape_before_flattening
+    return x
 
 
-def decoder_body(z, shape_before_flattening, filters, kernel_sizes, strides, act,
-                 use_batch_norm, use_dropout, seeds=None):
+def decoder_body(z, arch, seeds=None):
     """Dense and Reshape back to the encoder's last feature map, then Conv2DTranspose layers.
 
     The last layer has a sigmoid and no batch norm or dropout: its output is the
@@ -104,19 +102,23 @@ def decoder_body(z, shape_before_flattening, filters, kernel_sizes, strides, act
     only to about 1e-3, and the cross-entropy's log(1 - p) magnifies that.
     """
     seeds = seeds or LayerSeeds()
-    initializer = ACTIVATIONS[act].initializer
+    initializer = ACTIVATIONS[arch.act].initializer
+    shape_before_flattening = arch.encoder_output_shape()
     x = layers.Dense(int(np.prod(shape_before_flattening)),
                      kernel_initializer=seeds.initializer(initializer), name="decoder_dense")(z)
     x = layers.Reshape(shape_before_flattening, name="decoder_reshape")(x)
-    last = len(filters) - 1
-    for i, (n_filters, kernel, stride) in enumerate(zip(filters, kernel_sizes, strides)):
+    last = len(arch.decoder_conv_t_filters) - 1
+    for i, (n_filters, kernel, stride) in enumerate(zip(
+            arch.decoder_conv_t_filters, arch.decoder_conv_t_kernel_size,
+            arch.decoder_conv_t_strides)):
         x = layers.Conv2DTranspose(
             n_filters, kernel, strides=stride, padding="same",
             kernel_initializer=seeds.initializer(initializer if i < last else "glorot_uniform"),
             activation="sigmoid" if i == last else None,
             dtype="float32" if i == last else None, name=f"decoder_conv_t_{i}")(x)
         if i < last:
-            x = _activate(x, act, use_batch_norm, use_dropout, f"decoder_conv_t_{i}", seeds)
+            x = _activate(x, arch.act, arch.use_batch_norm, arch.use_dropout,
+                          f"decoder_conv_t_{i}", seeds)
     return x
 
 
@@ -126,36 +128,6 @@ def encoder_output_shape(input_dim, filters, strides):
     for stride in strides:
         height, width = math.ceil(height / stride), math.ceil(width / stride)
     return (height, width, filters[-1])
-
-
-def body_weight_count(input_dim, encoder_conv_filters, encoder_conv_kernel_size,
-                      encoder_conv_strides, decoder_conv_t_filters, decoder_conv_t_kernel_size,
-                      z_dim, use_batch_norm, enc_dense_units, **_):
-    """(weights of `encoder_body` and `decoder_body`, width of the encoder's output).
-
-    Counted from the parameters alone, without building a model, so that a
-    saved folder's parameters can be checked against its weights file before
-    a model of absurd size is built. Batch norm keeps four numbers per channel.
-    """
-    def conv(kernels, channels_in, filters, normalised):
-        count = 0
-        for i, (kernel, n_filters) in enumerate(zip(kernels, filters)):
-            count += kernel * kernel * channels_in * n_filters + n_filters
-            count += 4 * n_filters if use_batch_norm and normalised(i) else 0
-            channels_in = n_filters
-        return count
-
-    flat = math.prod(encoder_output_shape(input_dim, encoder_conv_filters, encoder_conv_strides))
-    count = conv(encoder_conv_kernel_size, input_dim[2], encoder_conv_filters, lambda i: True)
-    features = flat
-    if enc_dense_units:
-        count += flat * enc_dense_units + enc_dense_units
-        features = enc_dense_units
-    count += z_dim * flat + flat  # the decoder's Dense layer
-    last = len(decoder_conv_t_filters) - 1
-    count += conv(decoder_conv_t_kernel_size, encoder_conv_filters[-1], decoder_conv_t_filters,
-                  lambda i: i < last)
-    return count, features
 
 
 class Sampling(layers.Layer):

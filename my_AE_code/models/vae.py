@@ -3,16 +3,11 @@
 import keras
 from keras import layers
 
+from my_AE_code.models.architecture import Architecture
 from my_AE_code.models.base import ConvAutoencoderBase
 from my_AE_code.models.checks import check_images, check_vae_loss
 from my_AE_code.models.kl_strategies import STRATEGIES, posts_dummy_targets
-from my_AE_code.models.layers import (
-    LayerSeeds,
-    Sampling,
-    body_weight_count,
-    decoder_body,
-    encoder_body,
-)
+from my_AE_code.models.layers import LayerSeeds, Sampling, decoder_body, encoder_body
 
 
 class MyVariationalAutoencoder(ConvAutoencoderBase):
@@ -36,6 +31,10 @@ class MyVariationalAutoencoder(ConvAutoencoderBase):
     ``enc_dense_units`` adds a Dense layer between Flatten and mu/log_var
     (post XII), which cuts the Encoder's parameters sharply for big images.
 
+    The twelve parameters that shape the layers are kept together as
+    ``vae.architecture`` (an `Architecture`: ``vae.architecture.z_dim``);
+    ``vae.params`` holds every parameter as ``params.json`` saves it.
+
     ``seed`` makes the model repeatable: two models built with the same seed
     start from the same weights, draw the same sampling and dropout noise and,
     trained on an array, see its images in the same order. None leaves all of
@@ -55,18 +54,17 @@ class MyVariationalAutoencoder(ConvAutoencoderBase):
                  solution_type=0, fact=None, enc_dense_units=None, seed=None, dtype_policy=None,
                  distribute=None):
         check_vae_loss(solution_type, fact, STRATEGIES)
-        if fact is None:
-            fact = STRATEGIES[solution_type].default_fact
-        super().__init__(
-            input_dim=input_dim, encoder_conv_filters=encoder_conv_filters,
-            encoder_conv_kernel_size=encoder_conv_kernel_size,
-            encoder_conv_strides=encoder_conv_strides,
-            decoder_conv_t_filters=decoder_conv_t_filters,
-            decoder_conv_t_kernel_size=decoder_conv_t_kernel_size,
-            decoder_conv_t_strides=decoder_conv_t_strides, z_dim=z_dim,
-            use_batch_norm=use_batch_norm, use_dropout=use_dropout, act=act,
-            solution_type=solution_type, fact=float(fact), enc_dense_units=enc_dense_units,
-            seed=seed, dtype_policy=dtype_policy, distribute=distribute)
+        architecture = Architecture(
+            input_dim, encoder_conv_filters, encoder_conv_kernel_size, encoder_conv_strides,
+            decoder_conv_t_filters, decoder_conv_t_kernel_size, decoder_conv_t_strides, z_dim,
+            use_batch_norm, use_dropout, act, enc_dense_units)
+        self.solution_type = solution_type
+        self.fact = float(STRATEGIES[solution_type].default_fact if fact is None else fact)
+        super().__init__(architecture, seed=seed, dtype_policy=dtype_policy,
+                         distribute=distribute)
+
+    def _loss_params(self):
+        return {"solution_type": self.solution_type, "fact": self.fact}
 
     @classmethod
     def check_params(cls, params):
@@ -76,27 +74,26 @@ class MyVariationalAutoencoder(ConvAutoencoderBase):
 
     @classmethod
     def weight_count(cls, params):
-        body, features = body_weight_count(**params)
+        architecture = Architecture.from_params(params)
+        body, features = architecture.weight_count()
         # mu and log_var, and the Sampling's eps_factor
-        return body + 2 * (features * params["z_dim"] + params["z_dim"]) + 1
+        return body + 2 * (features * architecture.z_dim + architecture.z_dim) + 1
 
     def _build(self):
-        self.strategy = STRATEGIES[self.solution_type](self.z_dim)
+        self.strategy = STRATEGIES[self.solution_type](self.architecture.z_dim)
         seeds = LayerSeeds(self.seed)
         self.encoder = self._build_encoder(seeds)
         self.decoder = self._build_decoder(seeds)
         self.model = self.strategy.build_model(self.encoder, self.decoder, self.fact)
 
     def _build_encoder(self, seeds):
-        encoder_input = keras.Input(shape=self.input_dim, name="encoder_input")
-        x, self._shape_before_flattening = encoder_body(
-            encoder_input, self.encoder_conv_filters, self.encoder_conv_kernel_size,
-            self.encoder_conv_strides, self.act, self.use_batch_norm, self.use_dropout,
-            self.enc_dense_units, seeds)
+        encoder_input = keras.Input(shape=self.architecture.input_dim, name="encoder_input")
+        x = encoder_body(encoder_input, self.architecture, seeds)
         # From mu and log_var on, float32 under any policy: they feed the KL loss.
-        mu = layers.Dense(self.z_dim, kernel_initializer=seeds.initializer("glorot_uniform"),
+        z_dim = self.architecture.z_dim
+        mu = layers.Dense(z_dim, kernel_initializer=seeds.initializer("glorot_uniform"),
                           dtype="float32", name="mu")(x)
-        log_var = layers.Dense(self.z_dim, kernel_initializer=seeds.initializer("glorot_uniform"),
+        log_var = layers.Dense(z_dim, kernel_initializer=seeds.initializer("glorot_uniform"),
                                dtype="float32", name="log_var")(x)
         mu, log_var = self.strategy.in_encoder(mu, log_var, self.fact)  # strategy 0's KL layer
         self._sampling = Sampling(seed=seeds.next(), dtype="float32", name="encoder_output")
@@ -104,11 +101,8 @@ class MyVariationalAutoencoder(ConvAutoencoderBase):
         return keras.Model(encoder_input, [z, mu, log_var], name="encoder")
 
     def _build_decoder(self, seeds):
-        decoder_input = keras.Input(shape=(self.z_dim,), name="decoder_input")
-        image = decoder_body(decoder_input, self._shape_before_flattening,
-                             self.decoder_conv_t_filters, self.decoder_conv_t_kernel_size,
-                             self.decoder_conv_t_strides, self.act, self.use_batch_norm,
-                             self.use_dropout, seeds)
+        decoder_input = keras.Input(shape=(self.architecture.z_dim,), name="decoder_input")
+        image = decoder_body(decoder_input, self.architecture, seeds)
         return keras.Model(decoder_input, image, name="decoder")
 
     def _targets(self, x):
@@ -160,7 +154,7 @@ class MyVariationalAutoencoder(ConvAutoencoderBase):
         my_AE_code.models.checkpoints): re-running the cell after a crash resumes.
         """
         if t_mu is not None or t_logvar is not None:
-            check_images(x_train, self.params["input_dim"])
+            check_images(x_train, self.architecture.input_dim)
             train = posts_dummy_targets(self.strategy, x_train, t_mu, t_logvar, batch_size,
                                         shuffle, self.seed)
         else:

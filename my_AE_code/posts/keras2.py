@@ -23,12 +23,11 @@ def import_tf_keras():
     return tf_keras
 
 
-def build_keras2_vae(input_dim, encoder_conv_filters, encoder_conv_kernel_size,
-                     encoder_conv_strides, decoder_conv_t_filters, decoder_conv_t_kernel_size,
-                     decoder_conv_t_strides, z_dim, fact=1e-3, kl_in="model",
-                     learning_rate=0.0005):
+def build_keras2_vae(arch, fact=1e-3, kl_in="model", learning_rate=0.0005):
     """A compiled Keras 2 VAE (LeakyReLU, mean convention) with the KL loss where asked.
 
+    ``arch`` is an `Architecture` of the posts' plain kind: LeakyReLU, no
+    batch norm, dropout or extra Dense layer (the recipes have none).
     ``kl_in="model"``: post VII, ``vae.add_loss(kl(mu, log_var))`` on the
     symbolic tensors after the model is built. ``kl_in="encoder"``: post V, a
     layer after mu/log_var calls ``add_loss``. Train with ``fit(x, x)``.
@@ -38,6 +37,10 @@ def build_keras2_vae(input_dim, encoder_conv_filters, encoder_conv_kernel_size,
     k2 = import_tf_keras()
     if kl_in not in ("model", "encoder"):
         raise ValueError(f"kl_in={kl_in!r}: use 'model' (model.add_loss) or 'encoder' (KL layer).")
+    if (arch.act, arch.use_batch_norm, arch.use_dropout, arch.enc_dense_units) != (
+            0, False, False, None):
+        raise ValueError(f"The Keras 2 recipes build LeakyReLU layers without batch norm, "
+                         f"dropout or an extra Dense layer, not {arch}.")
 
     def kl_loss(mu, log_var):
         return -fact * tf.reduce_mean(1 + log_var - tf.square(mu) - tf.exp(log_var))
@@ -54,25 +57,26 @@ def build_keras2_vae(input_dim, encoder_conv_filters, encoder_conv_kernel_size,
         return mu + tf.exp(log_var / 2) * eps
 
     layers = k2.layers
-    x_in = layers.Input(shape=input_dim, name="encoder_input")
+    x_in = layers.Input(shape=arch.input_dim, name="encoder_input")
     x = x_in
-    for i, (n, k, s) in enumerate(zip(encoder_conv_filters, encoder_conv_kernel_size,
-                                      encoder_conv_strides)):
+    for i, (n, k, s) in enumerate(zip(arch.encoder_conv_filters, arch.encoder_conv_kernel_size,
+                                      arch.encoder_conv_strides)):
         x = layers.LeakyReLU()(layers.Conv2D(n, k, strides=s, padding="same",
                                              name=f"encoder_conv_{i}")(x))
     shape_before_flattening = tuple(x.shape[1:])
     x = layers.Flatten()(x)
-    mu = layers.Dense(z_dim, name="mu")(x)
-    log_var = layers.Dense(z_dim, name="log_var")(x)
+    mu = layers.Dense(arch.z_dim, name="mu")(x)
+    log_var = layers.Dense(arch.z_dim, name="log_var")(x)
     if kl_in == "encoder":
         mu, log_var = KLLayer(name="kl_loss")([mu, log_var])
     z = layers.Lambda(sample, name="encoder_output")([mu, log_var])
 
     x = layers.Dense(int(tf.reduce_prod(shape_before_flattening)))(z)
     x = layers.Reshape(shape_before_flattening)(x)
-    last = len(decoder_conv_t_filters) - 1
-    for i, (n, k, s) in enumerate(zip(decoder_conv_t_filters, decoder_conv_t_kernel_size,
-                                      decoder_conv_t_strides)):
+    last = len(arch.decoder_conv_t_filters) - 1
+    for i, (n, k, s) in enumerate(zip(arch.decoder_conv_t_filters,
+                                      arch.decoder_conv_t_kernel_size,
+                                      arch.decoder_conv_t_strides)):
         x = layers.Conv2DTranspose(n, k, strides=s, padding="same",
                                    activation="sigmoid" if i == last else None,
                                    name=f"decoder_conv_t_{i}")(x)
