@@ -2,7 +2,7 @@
 #   make run   - set up .venv, execute every notebook (main budget) into results/notebooks/,
 #                then check that the results say what the notebooks' text says
 #   make test  - set up .venv, run the test suite
-#   make mutate - mutation testing of my_AE_code/models/ (see the README's development notes)
+#   make mutate - mutation testing of my_AE_code/models/ and its training guards (README)
 #   make book  - a static site of the notebooks executed by `make run` (results/book/html/)
 PYTHON ?= python3
 VENV := .venv
