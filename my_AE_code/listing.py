@@ -14,7 +14,7 @@ import re
 _PRAGMA = re.compile(r"\s*#\s*pragma:.*$")
 
 
-def readable_source(obj) -> str:
+def readable_source(obj):
     """The source of a class or function, without tools' pragma comments."""
     lines = []
     for line in inspect.getsource(obj).splitlines(keepends=True):

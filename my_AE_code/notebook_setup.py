@@ -30,7 +30,7 @@ class NotebookSetup:
     tf_log: Path
 
 
-def setup_notebook(seed: int = 42) -> NotebookSetup:
+def setup_notebook(seed=42):
     """Seed Python, NumPy and TensorFlow, filter TF's C++ noise, and let GPU memory grow.
 
     Memory growth matters on the modest GPUs readers use: without it TensorFlow
@@ -57,7 +57,7 @@ def setup_notebook(seed: int = 42) -> NotebookSetup:
                          gpus=tuple(gpu.name for gpu in gpus), tf_log=tf_log)
 
 
-def default_precision() -> str:
+def default_precision():
     """The dtype policy this machine trains best with: for a notebook's ``MIXED_PRECISION="auto"``.
 
     "mixed_float16" when every visible GPU has compute capability 7 or more
@@ -121,7 +121,7 @@ def scaling_choices(mixed_precision="auto", distribute="auto"):
     return policy, strategy
 
 
-def show_key_numbers(**numbers) -> None:
+def show_key_numbers(**numbers):
     """Show this run's key numbers as a small table, kept machine-readable in the notebook.
 
     The table is what a reader sees; the same numbers are stored beside it

@@ -15,12 +15,12 @@ from pathlib import Path
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
 
-def data_dir() -> Path:
+def data_dir():
     """Folder with the data sets (MNIST files, CelebA, the CelebA stand-in)."""
     return Path(os.environ.get("VAE_DATA_DIR", REPO_ROOT / "data")).expanduser()
 
 
-def results_dir() -> Path:
+def results_dir():
     """Folder for everything the notebooks produce; created on first use."""
     path = Path(os.environ.get("VAE_RESULTS_DIR", REPO_ROOT / "results")).expanduser()
     path.mkdir(parents=True, exist_ok=True)

@@ -38,7 +38,7 @@ NOISE = re.compile(
 _log_path: Path | None = None
 
 
-def filter_tf_noise(log_file: str | Path) -> Path:
+def filter_tf_noise(log_file):
     """Send the `NOISE` lines of this process's stderr to ``log_file`` from now on.
 
     Call it before TensorFlow is imported. A second call changes nothing and
@@ -60,13 +60,13 @@ def filter_tf_noise(log_file: str | Path) -> Path:
     return _log_path
 
 
-def _stop(relay: threading.Thread, forward: int) -> None:
+def _stop(relay, forward):
     """At exit: put the real stderr back and let the relay pass on what is left."""
     os.dup2(forward, 2)  # closes the pipe's last write end, so the relay reads its end
     relay.join(timeout=2)
 
 
-def _relay(read_end: int, forward: int, log_path: Path) -> None:
+def _relay(read_end, forward, log_path):
     """Copy whole lines from the pipe to ``forward``, or to the log if they are noise."""
     with open(read_end, "rb", buffering=0) as source, open(log_path, "ab", buffering=0) as log:
         pending = b""

@@ -44,7 +44,7 @@ ATTRIBUTE_NAMES = (
 )  # fmt: skip
 
 
-def list_images(folder: str | Path, suffixes: tuple[str, ...] = IMAGE_SUFFIXES) -> list[str]:
+def list_images(folder, suffixes=IMAGE_SUFFIXES):
     """Sorted names of the image files in `folder` ([] if it does not exist).
 
     The suffix decides what counts as an image, in any case (``.JPG`` too);
@@ -55,8 +55,8 @@ def list_images(folder: str | Path, suffixes: tuple[str, ...] = IMAGE_SUFFIXES) 
 
 
 def scan_images(
-    folder: str | Path, suffixes: tuple[str, ...] = IMAGE_SUFFIXES
-) -> tuple[list[str], list[tuple[str, str]]]:
+    folder, suffixes=IMAGE_SUFFIXES
+):
     """The sorted image names in `folder`, and (name, reason) of those that cannot be read.
 
     An image name that is a symbolic link in a loop or to nothing makes
@@ -79,7 +79,7 @@ def scan_images(
     return sorted(names), sorted(unreadable)
 
 
-def prepared_dir(root: str | Path, size: int) -> Path:
+def prepared_dir(root, size):
     """Where the images shrunk to `size` x `size` go, next to ``img_align_celeba``."""
     return Path(root) / f"prepared_{size}"
 
@@ -92,13 +92,13 @@ class Attributes:
     image_ids: tuple[str, ...]
     values: np.ndarray  # int8, shape (len(image_ids), len(names))
 
-    def column(self, name: str) -> np.ndarray:
+    def column(self, name):
         """All images' values of one attribute, e.g. ``column("Smiling")``."""
         if name not in self.names:
             raise KeyError(f"No attribute {name!r}; CelebA's are: {', '.join(self.names)}")
         return self.values[:, self.names.index(name)]
 
-    def rows_for(self, image_ids: list[str]) -> np.ndarray:
+    def rows_for(self, image_ids):
         """The rows of these images, in their order; an image without a row is an error."""
         index = {image_id: row for row, image_id in enumerate(self.image_ids)}
         missing = [image_id for image_id in image_ids if image_id not in index]
@@ -110,7 +110,7 @@ class Attributes:
         return self.values[[index[image_id] for image_id in image_ids]]
 
 
-def find_file(root: str | Path, candidates: tuple[str, ...]) -> Path | None:
+def find_file(root, candidates):
     """The first of `candidates` that exists in `root` (CSV before TXT), else None."""
     for name in candidates:
         path = Path(root) / name
@@ -119,7 +119,7 @@ def find_file(root: str | Path, candidates: tuple[str, ...]) -> Path | None:
     return None
 
 
-def read_attributes(path: str | Path) -> Attributes:
+def read_attributes(path):
     """Read ``list_attr_celeba.csv`` (Kaggle) or ``list_attr_celeba.txt`` (official).
 
     A malformed file is a ValueError naming the file and line: a row whose
@@ -138,7 +138,7 @@ def read_attributes(path: str | Path) -> Attributes:
     return Attributes(names, image_ids, values)
 
 
-def write_attributes_csv(path: str | Path, image_ids: list[str], values: np.ndarray) -> None:
+def write_attributes_csv(path, image_ids, values):
     """Write an attribute table in Kaggle's CSV form, all 40 columns."""
     with open(path, "w", newline="") as file:
         writer = csv.writer(file, lineterminator="\n")
@@ -147,7 +147,7 @@ def write_attributes_csv(path: str | Path, image_ids: list[str], values: np.ndar
             writer.writerow([image_id, *row.tolist()])
 
 
-def read_partition(path: str | Path) -> dict[str, int]:
+def read_partition(path):
     """Read ``list_eval_partition.csv`` or ``.txt``: image id -> 0 train, 1 validation, 2 test.
 
     A malformed file is a ValueError naming the file and line.
@@ -159,7 +159,7 @@ def read_partition(path: str | Path) -> dict[str, int]:
     return dict(zip(image_ids, values[:, 0].tolist()))
 
 
-def _read_table(path: Path, header_lines: int) -> tuple[list[list[str]], list[tuple[int, str]]]:
+def _read_table(path, header_lines):
     """The header rows (split into fields) and the (line number, line) of the other rows.
 
     CelebA's tables come as CSV (read with `csv`: quoted fields too) or as
@@ -177,14 +177,14 @@ def _read_table(path: Path, header_lines: int) -> tuple[list[list[str]], list[tu
     return header, rows[header_lines:]
 
 
-def _fields(path: Path, line: str) -> list[str]:
+def _fields(path, line):
     if path.suffix.lower() == ".csv":
         return [field.strip() for field in next(csv.reader([line]))]
     return line.split()
 
 
-def _parse_rows(path: Path, body: list[tuple[int, str]], n_values: int,
-                allowed: tuple[int, ...], rule: str) -> tuple[tuple[str, ...], np.ndarray]:
+def _parse_rows(path, body, n_values,
+                allowed, rule):
     """Each row's image name, and its `n_values` whole numbers (int8), each one of `allowed`.
 
     NumPy's parser reads the numbers fast (CelebA's attribute file has 8
@@ -206,8 +206,8 @@ def _parse_rows(path: Path, body: list[tuple[int, str]], n_values: int,
     return image_ids, table[:, 1:].astype(np.int8)
 
 
-def _raise_first_error(path: Path, body: list[tuple[int, str]], n_values: int,
-                       allowed: tuple[int, ...], rule: str) -> None:
+def _raise_first_error(path, body, n_values,
+                       allowed, rule):
     for number, line in body:
         fields = _fields(path, line)
         if len(fields) != n_values + 1:
@@ -220,7 +220,7 @@ def _raise_first_error(path: Path, body: list[tuple[int, str]], n_values: int,
     raise ValueError(f"{path} cannot be read as a table of image names and numbers.")
 
 
-def write_partition_csv(path: str | Path, image_ids: list[str], partitions: list[int]) -> None:
+def write_partition_csv(path, image_ids, partitions):
     """Write a partition table in Kaggle's CSV form."""
     with open(path, "w", newline="") as file:
         writer = csv.writer(file, lineterminator="\n")

@@ -96,17 +96,17 @@ class CelebaData:
 
 
 def celeba_datasets(
-    image_dir: str | Path,
-    batch_size: int = 128,
+    image_dir,
+    batch_size=128,
     *,
-    with_attributes: bool = False,
-    n_train: int = N_TRAIN,
-    shuffle: bool = True,
-    seed: int | None = None,
-    meta_dir: str | Path | None = None,
-    cache: str = "auto",
-    cache_dir: str | Path | None = None,
-) -> CelebaData:
+    with_attributes=False,
+    n_train=N_TRAIN,
+    shuffle=True,
+    seed=None,
+    meta_dir=None,
+    cache="auto",
+    cache_dir=None,
+):
     """Train and test datasets over the prepared JPEGs in `image_dir`.
 
     The CSV files are looked for in `meta_dir`, by default the folder above
@@ -140,7 +140,7 @@ def celeba_datasets(
             )
         attributes = read_attributes(attr_file)
 
-    def stream(files: list[str], shuffled: bool, split: str) -> tf.data.Dataset:
+    def stream(files, shuffled, split):
         # As bytes: a name that is not UTF-8 (b"\xff.jpg", a str with a surrogate in
         # Python) cannot become a TensorFlow string otherwise, but is a valid file name.
         paths = [os.fsencode(os.path.join(image_dir, name)) for name in files]
@@ -175,7 +175,7 @@ def celeba_datasets(
 
 # --- decoding once ------------------------------------------------------------------------
 
-def available_memory() -> int | None:
+def available_memory():
     """Bytes of memory available to a new allocation now, or None where unknown."""
     try:
         import psutil
@@ -189,7 +189,7 @@ def available_memory() -> int | None:
         return None
 
 
-def resolve_cache(cache: str, nbytes: int, cache_dir: str | Path) -> str:
+def resolve_cache(cache, nbytes, cache_dir):
     """``cache``, with "auto" resolved for uint8 arrays of ``nbytes`` in all."""
     if cache != "auto":
         return cache
@@ -206,13 +206,13 @@ def resolve_cache(cache: str, nbytes: int, cache_dir: str | Path) -> str:
     return "disk" if nbytes * 1.1 <= free else "stream"
 
 
-def _uint8_batches(paths: list[bytes], image_shape) -> tf.data.Dataset:
+def _uint8_batches(paths, image_shape):
     dataset = tf.data.Dataset.from_tensor_slices(paths)
     dataset = dataset.map(_decoder(image_shape), num_parallel_calls=tf.data.AUTOTUNE)
     return dataset.batch(_FILL_BATCH).prefetch(tf.data.AUTOTUNE)
 
 
-def decode_all(paths: list[bytes], image_shape, out: np.ndarray | None = None) -> np.ndarray:
+def decode_all(paths, image_shape, out=None):
     """All images of ``paths``, decoded in parallel into ``out`` (a new uint8 array by default)."""
     if out is None:
         out = np.empty((len(paths), *image_shape), np.uint8)
@@ -224,8 +224,8 @@ def decode_all(paths: list[bytes], image_shape, out: np.ndarray | None = None) -
     return out
 
 
-def disk_cache(paths: list[bytes], image_shape, cache_dir: str | Path, prefix: str,
-               key: str) -> np.ndarray:
+def disk_cache(paths, image_shape, cache_dir, prefix,
+               key):
     """The memory-mapped ``cache_dir/{prefix}_{key}.npy``, written first if missing or damaged.
 
     The file is written under a temporary name and renamed when complete, so
@@ -268,7 +268,7 @@ def disk_cache(paths: list[bytes], image_shape, cache_dir: str | Path, prefix: s
 
 
 @contextlib.contextmanager
-def _locked(path: Path):
+def _locked(path):
     try:
         import fcntl
     except ImportError:  # Windows: no lock
@@ -282,7 +282,7 @@ def _locked(path: Path):
             fcntl.flock(file, fcntl.LOCK_UN)
 
 
-def _cache_key(image_dir: Path, files: list[str]) -> str:
+def _cache_key(image_dir, files):
     """A short hash of the image names and their folder's last change (re-preparing changes it)."""
     digest = hashlib.sha256(str(image_dir.stat().st_mtime_ns).encode())
     for name in files:
@@ -290,8 +290,8 @@ def _cache_key(image_dir: Path, files: list[str]) -> str:
     return digest.hexdigest()[:16]
 
 
-def _from_array(images: np.ndarray, rows: np.ndarray | None, batch_size: int, shuffled: bool,
-                seed: int | None) -> tf.data.Dataset:
+def _from_array(images, rows, batch_size, shuffled,
+                seed):
     """Batches gathered from decoded uint8 ``images`` (in RAM or memory-mapped), as the stream's.
 
     Indices are shuffled, not images, so the shuffle buffer holds them all
@@ -323,7 +323,7 @@ def _from_array(images: np.ndarray, rows: np.ndarray | None, batch_size: int, sh
     return dataset.prefetch(tf.data.AUTOTUNE)
 
 
-def list_jpegs(image_dir: str | Path) -> list[str]:
+def list_jpegs(image_dir):
     """Sorted JPEG names in `image_dir`; a clear error when there are none."""
     image_dir = Path(image_dir)
     if not image_dir.is_dir():
@@ -338,8 +338,8 @@ def list_jpegs(image_dir: str | Path) -> list[str]:
 
 
 def split_files(
-    names: list[str], partition_file: str | Path | None = None, n_train: int = N_TRAIN
-) -> tuple[list[str], list[str]]:
+    names, partition_file=None, n_train=N_TRAIN
+):
     """Split file names into train and test as the module docstring says."""
     if len(names) < 2:
         raise ValueError(f"Need at least 2 images for a train and a test set, not {len(names)}.")
@@ -369,7 +369,7 @@ def split_files(
     return _split_by_count(listed, len(listed))
 
 
-def _split_by_count(names: list[str], n_train: int) -> tuple[list[str], list[str]]:
+def _split_by_count(names, n_train):
     """The first `n_train` train; with too few images, the posts' proportion, test never empty."""
     if n_train >= len(names):
         n_train = min(max(1, round(len(names) * TRAIN_FRACTION)), len(names) - 1)

@@ -86,7 +86,7 @@ class PrepareReport:
     stale_removed: int = 0
     failed: list[tuple[str, str]] = field(default_factory=list)
 
-    def summary(self, max_listed: int = 20) -> str:
+    def summary(self, max_listed=20):
         """A few lines for people: counts, then the skipped files and why."""
         lines = [
             f"{self.found:,} images found; {self.converted:,} converted to "
@@ -104,14 +104,14 @@ class PrepareReport:
 
 
 def prepare_celeba(
-    src_dir: str | Path,
-    out_dir: str | Path | None = None,
-    size: int = 96,
+    src_dir,
+    out_dir=None,
+    size=96,
     *,
-    workers: int | None = None,
-    quality: int = 95,
-    verbose: bool = True,
-) -> PrepareReport:
+    workers=None,
+    quality=95,
+    verbose=True,
+):
     """Write every image of `src_dir` as a `size` x `size` RGB JPEG into `out_dir`.
 
     `out_dir` defaults to ``prepared_<size>`` next to `src_dir`. `workers`
@@ -163,8 +163,8 @@ def prepare_celeba(
 
 
 def verify_prepared(
-    folder: str | Path, size: int = 96, *, workers: int | None = None, verbose: bool = True
-) -> list[tuple[str, str]]:
+    folder, size=96, *, workers=None, verbose=True
+):
     """(file name, reason) of each image in `folder` that is not a whole `size`-square RGB JPEG.
 
     Every file is decoded in full, as training will: a damaged image found
@@ -192,7 +192,7 @@ def verify_prepared(
     return damaged
 
 
-def shrink_image(path: str | Path, size: int) -> Image.Image:
+def shrink_image(path, size):
     """Open one image and return its centred square, downscaled to `size` x `size`, in RGB."""
     with Image.open(path) as image:
         if image.format == "JPEG":
@@ -210,7 +210,7 @@ def shrink_image(path: str | Path, size: int) -> Image.Image:
     return rgb.resize((size, size), Image.Resampling.LANCZOS, box=box)
 
 
-def convert_file(src: Path, dst: Path, size: int, quality: int = 95) -> None:
+def convert_file(src, dst, size, quality=95):
     """Shrink `src` and write it to `dst` so that `dst` either is complete or does not exist.
 
     The written file is read back before it gets its final name: a file that
@@ -231,7 +231,7 @@ def convert_file(src: Path, dst: Path, size: int, quality: int = 95) -> None:
         raise
 
 
-def _new_temp_file(dst: Path) -> tuple[Path, int]:
+def _new_temp_file(dst):
     """Create a new, empty temporary file next to `dst`, for this call alone.
 
     Returns its path and an open descriptor for writing it.
@@ -250,7 +250,7 @@ def _new_temp_file(dst: Path) -> tuple[Path, int]:
     return temp, os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
 
 
-def _damage(path: Path, size: int) -> str | None:
+def _damage(path, size):
     """Why `path` is not a whole `size` x `size` RGB JPEG; None if it is one."""
     try:
         with Image.open(path) as image:
@@ -263,7 +263,7 @@ def _damage(path: Path, size: int) -> str | None:
     return None
 
 
-def _to_rgb(image: Image.Image) -> Image.Image:
+def _to_rgb(image):
     """Grey, 16-bit grey, CMYK, palette or transparent images as plain RGB.
 
     Transparency becomes white. 16-bit grey (modes ``I;16`` and ``I`` of a
@@ -278,7 +278,7 @@ def _to_rgb(image: Image.Image) -> Image.Image:
     return Image.alpha_composite(background, image.convert("RGBA")).convert("RGB")
 
 
-def _check_setting(name: str, value: int, low: int, high: int | None = None) -> None:
+def _check_setting(name, value, low, high=None):
     """A whole number in range: a float size would make every image fail, one by one."""
     if isinstance(value, bool) or not isinstance(value, numbers.Integral):
         raise TypeError(f"{name} must be a whole number, not {value!r} ({type(value).__name__}).")
@@ -287,7 +287,7 @@ def _check_setting(name: str, value: int, low: int, high: int | None = None) -> 
         raise ValueError(f"{name} must be {limits}, not {value}.")
 
 
-def _source_images(src_dir: Path) -> tuple[list[str], list[tuple[str, str]]]:
+def _source_images(src_dir):
     """Sorted image names in `src_dir`, and (name, reason) of the unreadable ones.
 
     Unreadable ones (a symbolic link in a loop) are reported, not fatal; a
@@ -307,7 +307,7 @@ def _source_images(src_dir: Path) -> tuple[list[str], list[tuple[str, str]]]:
     return names, unreadable
 
 
-def _make_output_dir(out_dir: Path) -> None:
+def _make_output_dir(out_dir):
     """Create `out_dir` and the folders above it; a file in the way is a clear error."""
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
@@ -321,11 +321,11 @@ def _make_output_dir(out_dir: Path) -> None:
         ) from error
 
 
-def _output_name(name: str) -> str:
+def _output_name(name):
     return Path(name).stem + ".jpg"
 
 
-def _one_source_per_output(names: list[str]) -> tuple[list[str], list[tuple[str, str]]]:
+def _one_source_per_output(names):
     """One source per output name, and (name, reason) for the sources left out.
 
     ``a.jpg`` and ``a.png`` would both become ``a.jpg``, the second written
@@ -347,7 +347,7 @@ def _one_source_per_output(names: list[str]) -> tuple[list[str], list[tuple[str,
     return sorted(kept), skipped
 
 
-def _check_existing_size(out_dir: Path, done: list[str], size: int) -> None:
+def _check_existing_size(out_dir, done, size):
     """Refuse to complete a folder of images of another size with `size` ones."""
     for name in done:
         try:
@@ -364,13 +364,13 @@ def _check_existing_size(out_dir: Path, done: list[str], size: int) -> None:
         return
 
 
-def _count_outputs(out_dir: Path, names: list[str]) -> int:
+def _count_outputs(out_dir, names):
     """How many of the outputs of `names` are in `out_dir` now."""
     present = {entry.name for entry in os.scandir(out_dir)}
     return sum(_output_name(name) in present for name in names)
 
 
-def _remove_stale_temp_files(out_dir: Path) -> int:
+def _remove_stale_temp_files(out_dir):
     """Delete what a killed run left half-written; returns how many.
 
     Only regular files named by `_new_temp_file` are deleted: anything else
@@ -405,7 +405,7 @@ def _verify_chunk(names, folder, size):
     return len(names) - len(damaged), damaged
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(argv=None):
     """Command line entry point; returns the exit code."""
     parser = argparse.ArgumentParser(
         prog="python -m my_AE_code.celeba.prepare",

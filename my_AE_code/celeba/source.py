@@ -37,9 +37,9 @@ class CelebaSource(NamedTuple):
 
 
 def find_or_make_celeba(
-    data_dir: str | Path | None = None, n_standin: int = 2000, seed: int = 0,
-    use_celeba: bool = True,
-) -> CelebaSource:
+    data_dir=None, n_standin=2000, seed=0,
+    use_celeba=True,
+):
     """Return ``<data>/celeba`` if it holds CelebA's images, else a stand-in (made if needed).
 
     `n_standin` and `seed` choose the stand-in; a stand-in made with other
@@ -75,14 +75,14 @@ def find_or_make_celeba(
     return CelebaSource(standin, is_standin=True)
 
 
-def _read_marker(root: Path) -> dict | None:
+def _read_marker(root):
     try:
         return json.loads((root / STANDIN_MARKER).read_text())
     except (FileNotFoundError, json.JSONDecodeError):
         return None
 
 
-def _make_fresh_standin(root: Path, wanted: dict) -> None:
+def _make_fresh_standin(root, wanted):
     """Redraw the stand-in; the marker, written first, tells later calls the folder is ours."""
     if root.exists():
         if _read_marker(root) is None and any(root.iterdir()):

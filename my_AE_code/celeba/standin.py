@@ -50,7 +50,7 @@ HAIR_COLOURS = {
 HAIR_PROBABILITIES = (0.35, 0.32, 0.23, 0.10)
 
 
-def make_standin(root: str | Path, n_images: int = 2000, seed: int = 0) -> Path:
+def make_standin(root, n_images=2000, seed=0):
     """Write `n_images` stand-in faces and their CSV files into `root`; returns `root`."""
     root = Path(root)
     images = root / IMAGES_DIR
@@ -67,7 +67,7 @@ def make_standin(root: str | Path, n_images: int = 2000, seed: int = 0) -> Path:
     return root
 
 
-def standin_partition(n_images: int) -> list[int]:
+def standin_partition(n_images):
     """0/1/2 in CelebA's proportions and order (train first, test last), none empty from 3 on."""
     total = sum(CELEBA_PARTITION)
     n_val = max(1, round(n_images * CELEBA_PARTITION[1] / total)) if n_images >= 3 else 0
@@ -76,7 +76,7 @@ def standin_partition(n_images: int) -> list[int]:
     return [0] * n_train + [1] * n_val + [2] * n_test
 
 
-def draw_face(rng: np.random.Generator) -> tuple[Image.Image, set[str]]:
+def draw_face(rng):
     """Draw one face; returns the 178x218 RGB image and the names of the attributes it shows."""
     look = _choose_look(rng)
     canvas = Image.new("RGB", (WIDTH * SUPERSAMPLE, HEIGHT * SUPERSAMPLE), look["background"])
@@ -94,7 +94,7 @@ def draw_face(rng: np.random.Generator) -> tuple[Image.Image, set[str]]:
 class _Pen:
     """ImageDraw with coordinates and widths given at CelebA's scale, drawn supersampled."""
 
-    def __init__(self, draw: ImageDraw.ImageDraw):
+    def __init__(self, draw):
         self.draw = draw
 
     def __getattr__(self, shape):
@@ -110,7 +110,7 @@ class _Pen:
         return scaled
 
 
-def _choose_look(rng: np.random.Generator) -> dict:
+def _choose_look(rng):
     """Draw the attributes (True/False, named as CelebA's columns) and the nuisances."""
     male = rng.random() < 0.42
     bald = male and rng.random() < 0.08
@@ -147,7 +147,7 @@ def _choose_look(rng: np.random.Generator) -> dict:
     return look
 
 
-def _draw_body_and_hair_behind(pen: _Pen, look: dict) -> None:
+def _draw_body_and_hair_behind(pen, look):
     cx, cy, s = look["cx"], look["cy"], look["scale"]
     a, b = look["width"] * s, 56 * s
     if not look["Male"]:  # long hair falls behind the face onto the shoulders
@@ -161,7 +161,7 @@ def _draw_body_and_hair_behind(pen: _Pen, look: dict) -> None:
         pen.ellipse((cx + side * a - 7, cy - 18, cx + side * a + 7, cy + 6), fill=ears)
 
 
-def _draw_head(pen: _Pen, look: dict) -> None:
+def _draw_head(pen, look):
     cx, cy, s = look["cx"], look["cy"], look["scale"]
     a, b, skin = look["width"] * s, 56 * s, look["skin"]
     pen.ellipse((cx - a, cy - b, cx + a, cy + b), fill=skin)
@@ -189,7 +189,7 @@ def _draw_head(pen: _Pen, look: dict) -> None:
         )
 
 
-def _draw_eyes(pen: _Pen, look: dict) -> None:
+def _draw_eyes(pen, look):
     cx, cy, s = look["cx"], look["cy"], look["scale"]
     y = cy - 10 * s
     brow = _shade(look["hair"], 0.7)
@@ -202,7 +202,7 @@ def _draw_eyes(pen: _Pen, look: dict) -> None:
         pen.line((x - side * 10, y - 10, x + side * 10, y - 12), fill=brow, width=brow_width)
 
 
-def _draw_mouth(pen: _Pen, look: dict) -> None:
+def _draw_mouth(pen, look):
     cx, cy, s = look["cx"], look["cy"], look["scale"]
     y, half = cy + 30 * s, 15 * s
     natural = _mix(look["skin"], (170, 60, 60), 0.35)
@@ -219,7 +219,7 @@ def _draw_mouth(pen: _Pen, look: dict) -> None:
         pen.line(line, fill=_shade(lips, 0.5), width=1)
 
 
-def _draw_glasses(pen: _Pen, look: dict) -> None:
+def _draw_glasses(pen, look):
     cx, cy, s = look["cx"], look["cy"], look["scale"]
     y, a = cy - 10 * s, look["width"] * s
     frame = look["frame"]

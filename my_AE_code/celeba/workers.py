@@ -48,13 +48,13 @@ def run_chunks(work, names, workers):
         pool.shutdown(wait=True, cancel_futures=True)
 
 
-def _start_worker(parent_pid: int) -> None:
+def _start_worker(parent_pid):
     """Leave Ctrl-C to the main process, and end when it is gone."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     threading.Thread(target=_exit_when_orphaned, args=(parent_pid,), daemon=True).start()
 
 
-def _exit_when_orphaned(parent_pid: int) -> None:
+def _exit_when_orphaned(parent_pid):
     """End this worker once its parent died (killed kernel, OOM killer).
 
     An orphaned worker would convert its chunk and then wait forever for the
@@ -67,7 +67,7 @@ def _exit_when_orphaned(parent_pid: int) -> None:
     os._exit(1)
 
 
-def cpu_count() -> int:
+def cpu_count():
     """The cores this process may use (fewer than the machine's in a container or job)."""
     if hasattr(os, "process_cpu_count"):  # Python 3.13+: respects CPU affinity.
         return os.process_cpu_count() or 1
