@@ -4,8 +4,9 @@
 # Post VII took what looked like the lightest route: build Encoder and
 # Decoder, combine them into the VAE model, and attach the KL loss to that
 # model with `vae.add_loss(kl(mu, log_var))`. The loss is then separate from
-# the layer structure. The post found it works on Keras 2, but 1.3-1.5x
-# slower than the KL layer in the Encoder (the post's figures).
+# the layer structure. The post found it works on Keras 2, but that it "may
+# under certain conditions reduce performance by roughly a factor between 1.3
+# and 1.5" (the post's words) compared with the other routes.
 #
 # This notebook runs the original recipe on Keras 3, where it fails, then
 # the Keras 3 form of the same idea (`solution_type=2`), then the original
@@ -161,10 +162,10 @@ figures.plot_loss_curves(k2_history.history, title="Keras 2: vae.add_loss (post 
 # %% [markdown]
 # ## Is `model.add_loss` slower?
 #
-# The post's claim: 1.3-1.5x slower than a KL layer in the Encoder. It added
-# that the slowdown showed (1.5x) when the model was put together in notebook
-# cells with notebook variables, and that the same recipe inside its class ran
-# about as fast as the other routes. So we time five routes on the same data,
+# The post's claim: performance reduced "by roughly a factor between 1.3 and
+# 1.5". It added that setting the model up in notebook cells with notebook
+# variables, without its class, "reduced the performance by a factor of 1.5",
+# while the recipe inside its class worked well. So we time five routes on the same data,
 # batch size and architecture: both placements of the KL loss on Keras 2 and
 # on Keras 3, and the Keras 2 `model.add_loss` recipe typed into notebook
 # cells, as the post did. Here are those cells:
@@ -250,7 +251,7 @@ show_key_numbers(train_images=len(x_train), epochs=EPOCHS,
 #   Model subclass's `call` (`solution_type=2`), which trained the VAE whose
 #   figures are above (the post showed the same kinds of plots for its run);
 # - Keras 2 still runs the post's recipe, in a function as typed into cells;
-# - the ratios above answer the post's 1.3-1.5x claim for this machine, each
+# - the ratios above answer the post's "factor between 1.3 and 1.5" for this machine, each
 #   with its verdict against the spread between rounds: where the routes
 #   compute the same tensors, a whole-graph compiler (Keras 3's traced train
 #   step, or Keras 2's graph) has no reason to treat them differently.

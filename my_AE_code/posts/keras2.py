@@ -2,8 +2,9 @@
 
 Keras 3 refuses ``model.add_loss`` on symbolic tensors (notebook 07); Keras 2
 still runs it. Notebook 07 and the benchmark use this module to measure
-the posts' claim that the ``model.add_loss`` route is 1.3-1.5x slower than a
-KL layer in the Encoder, both routes built with the same Keras 2 layers.
+post VII's claim that the ``model.add_loss`` route may reduce performance "by
+roughly a factor between 1.3 and 1.5", against a KL layer in the Encoder, both
+routes built with the same Keras 2 layers.
 ``tf-keras`` is the optional extra ``posts``: `import_tf_keras` says how to
 install it where it is missing.
 """
