@@ -94,5 +94,9 @@ def test_strategy_3_ignores_targets_given_to_keras_fit_and_evaluate():
         vae.set_enc_to_predict()
         vae.compile_myVAE(learning_rate=1e-3)
         fitted = vae.model.fit(x, y, batch_size=8, epochs=1, shuffle=False, verbose=0)
-        results.append((fitted.history["loss"], vae.model.evaluate(x, y, batch_size=8, verbose=0)))
-    assert results[0] == results[1]
+        evaluated = vae.model.evaluate(x, y, batch_size=8, verbose=0)
+        results.append(np.concatenate([fitted.history["loss"], np.ravel(evaluated)]))
+    # Equal up to float32 rounding: two runs may add the same numbers in another order (threads
+    # differ when make test's other worker is busy); labels taken as targets would change the
+    # loss by far more (they lie in 0-15, the pixels in 0-1).
+    np.testing.assert_allclose(results[1], results[0], rtol=1e-6)
