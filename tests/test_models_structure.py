@@ -73,8 +73,12 @@ def test_a_seed_makes_the_model_repeatable(blobs):
         return initial, z, [w.numpy() for w in vae.model.weights]
 
     (start_a, z_a, end_a), (start_b, z_b, end_b) = run(7, global_seed=1), run(7, global_seed=1)
-    for a, b in zip([*start_a, z_a, *end_a], [*start_b, z_b, *end_b], strict=True):
+    for a, b in zip([*start_a, z_a], [*start_b, z_b], strict=True):
         np.testing.assert_array_equal(a, b)
+    # After training, equal up to float32 rounding: without TensorFlow's op determinism the
+    # same sums may be added in another order (a busy machine's threads split them otherwise).
+    for a, b in zip(end_a, end_b, strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-7)
     # seed= alone decides the initial weights and the sampling's noise; the global
     # seed (which still orders the shuffled batches) does not.
     start_g, z_g, _ = run(7, global_seed=2)
