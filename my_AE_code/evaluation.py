@@ -45,7 +45,7 @@ import tensorflow as tf
 from keras import ops
 from scipy.special import logsumexp
 
-from my_AE_code.inference import image_batches, keras_part
+from my_AE_code.inference import encoder_outputs, image_batches, keras_part
 
 BINARIZE = (None, "threshold", "stochastic")
 LOG_2PI = np.log(2.0 * np.pi)
@@ -105,13 +105,13 @@ def code_distortion(model, data, batch_size=256, seed=0, binarize=None):
     distortion that a VAE approaches as its KL weight goes to 0.
     """
     _check_binarize(binarize)
-    encoder = _encode_function(keras_part(model, "encoder"))
+    encoder = keras_part(model, "encoder")
     log_px_z = _log_px_z_function(keras_part(model, "decoder"))
     rng = np.random.default_rng(seed)
     distortion = []
     for x in image_batches(data, batch_size):
         x = _binarized(np.asarray(x, "float32"), binarize, rng)
-        code = encoder(x)
+        code = encoder_outputs(encoder, x)
         mu = code[1] if isinstance(code, (list, tuple)) else code
         distortion.append(-log_px_z(x, np.asarray(mu)[:, None]).numpy()[:, 0])
     return np.concatenate(distortion).astype("float64")
@@ -136,12 +136,12 @@ def _scored_draws(vae, data, n_samples, batch_size, seed, binarize, max_points):
     _check_binarize(binarize)
     if n_samples < 1:
         raise ValueError(f"Need at least one draw per image, got {n_samples}.")
-    encoder = _encode_function(keras_part(vae, "encoder"))
+    encoder = keras_part(vae, "encoder")
     log_px_z = _log_px_z_function(keras_part(vae, "decoder"))
     rng = np.random.default_rng(seed)
     for x in image_batches(data, batch_size):
         x = _binarized(np.asarray(x, "float32"), binarize, rng)
-        _, mu, log_var = (np.asarray(a, "float64") for a in encoder(x))
+        _, mu, log_var = (np.asarray(a, "float64") for a in encoder_outputs(encoder, x))
         per_chunk = max(1, max_points // len(x))
         scores, log_pz_over_qz = [], []
         for start in range(0, n_samples, per_chunk):
@@ -156,21 +156,6 @@ def _scored_draws(vae, data, n_samples, batch_size, seed, binarize, max_points):
         yield mu, log_var, np.hstack(scores).astype("float64"), np.hstack(log_pz_over_qz)
 
 
-def _encode_function(encoder):
-    """The Encoder as a compiled x (B, H, W, C) -> its outputs as NumPy, traced once.
-
-    One function per Encoder, with the batch size left open: scoring a dozen
-    models batch by batch then traces each once, instead of retracing Keras's
-    predict function for every odd-sized batch (which TensorFlow warns about).
-    """
-    if encoder not in _ENCODERS:
-        spec = tf.TensorSpec((None, *encoder.input_shape[1:]), encoder.inputs[0].dtype)
-        _ENCODERS[encoder] = tf.function(lambda x: encoder(x, training=False),
-                                         input_signature=[spec])
-    compiled = _ENCODERS[encoder]
-    return lambda x: tf.nest.map_structure(lambda t: t.numpy(), compiled(tf.constant(x)))
-
-
 def _log_px_z_function(decoder):
     """A compiled (x (B, H, W, C), z (B, n, z_dim)) -> log p(x|z) of shape (B, n), traced once.
 
@@ -180,11 +165,12 @@ def _log_px_z_function(decoder):
     if decoder not in _DECODERS:
         image = tf.TensorSpec((None, *decoder.output_shape[1:]), "float32")
         points = tf.TensorSpec((None, None, decoder.input_shape[-1]), "float32")
+        weak = weakref.ref(decoder)  # the cache must not keep a deleted model alive
 
         @tf.function(input_signature=[image, points])
         def log_px_z(x, z):
             n_images, n_draws = ops.shape(z)[0], ops.shape(z)[1]
-            probs = decoder(ops.reshape(z, (n_images * n_draws, -1)), training=False)
+            probs = weak()(ops.reshape(z, (n_images * n_draws, -1)), training=False)
             bce = ops.binary_crossentropy(ops.repeat(x, n_draws, axis=0), probs)
             return -ops.sum(ops.reshape(bce, (n_images, n_draws, -1)), axis=-1)
 
@@ -192,8 +178,8 @@ def _log_px_z_function(decoder):
     return _DECODERS[decoder]
 
 
-#: The compiled functions of each Encoder and Decoder scored so far.
-_ENCODERS, _DECODERS = weakref.WeakKeyDictionary(), weakref.WeakKeyDictionary()
+#: The compiled log p(x|z) of each Decoder scored so far.
+_DECODERS = weakref.WeakKeyDictionary()
 
 
 def _check_binarize(binarize):

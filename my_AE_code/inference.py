@@ -27,6 +27,22 @@ def image_batches(data, batch_size):
             yield np.asarray(data[start:start + batch_size], dtype="float32")
 
 
+def encoder_outputs(encoder, images):
+    """The Encoder's outputs for one batch of images, as NumPy: (z, mu, log_var) or z.
+
+    The Encoder is called eagerly, as `decode` calls the Decoder. Keras's
+    ``predict_on_batch`` would trace a function for each model, and again for
+    a batch of a new size; TensorFlow counts the traces of all models
+    together and warns about "frequent retracing" when several models encode
+    one after another. An eager call traces nothing, and reads the variables
+    each time, so ``set_enc_to_predict`` takes effect at once.
+    """
+    outputs = encoder(np.asarray(images, dtype="float32"), training=False)
+    if isinstance(outputs, (list, tuple)):
+        return tuple(np.asarray(output) for output in outputs)
+    return np.asarray(outputs)
+
+
 def encode(encoder, data, batch_size=512, progress=False):
     """Encode ``data`` batch by batch: (z, mu, log_var) for a VAE, z for an AE.
 
@@ -45,7 +61,7 @@ def encode(encoder, data, batch_size=512, progress=False):
         batches = tqdm(batches, desc="encoding", unit="batch")
     parts = []
     for batch in batches:
-        out = encoder.predict_on_batch(batch)
+        out = encoder_outputs(encoder, batch)
         parts.append(out if isinstance(out, (list, tuple)) else [out])
     if not parts:
         raise ValueError("encode() got no images: the array or dataset is empty.")

@@ -40,7 +40,6 @@ setup = setup_notebook(seed=SEED)  # before anything imports TensorFlow
 
 import matplotlib.pyplot as plt
 import numpy as np
-import tensorflow as tf
 
 from my_AE_code import figures
 from my_AE_code.callbacks import EpochTimer, LossPrinter
@@ -150,9 +149,6 @@ figures.plot_latent_scatter(mu_test, y_test, title="solution_type 3: mu of the t
 
 # %%
 classifier = digit_classifier(mnist.x_train, mnist.y_train)
-# Four models predict one after another, each tracing its own predict function: TensorFlow
-# would warn about "retracing", which is exactly what four models mean here.
-tf.get_logger().setLevel("ERROR")
 reconstructions = {name: reconstruct(vae, x_test) for name, vae in vaes.items()}
 recognised = {name: classifier.score(images.reshape(len(x_test), -1), y_test)
               for name, images in reconstructions.items()}

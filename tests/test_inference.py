@@ -1,5 +1,7 @@
 """Encoding, decoding and reconstructing run batch by batch and give what predict gives."""
 
+import logging
+
 import numpy as np
 import pytest
 import tensorflow as tf
@@ -16,13 +18,14 @@ def vae():
 
 def _record_batch_sizes(monkeypatch, encoder):
     sizes = []
-    original = encoder.predict_on_batch
+    original = inference.encoder_outputs
 
-    def spy(batch):
+    def spy(model, batch):
+        assert model is encoder
         sizes.append(len(batch))
-        return original(batch)
+        return original(model, batch)
 
-    monkeypatch.setattr(encoder, "predict_on_batch", spy)
+    monkeypatch.setattr(inference, "encoder_outputs", spy)
     return sizes
 
 
@@ -66,3 +69,38 @@ def test_reconstruct_uses_mu_and_restores_the_sampling(vae, blobs):
     assert vae.enc_v_eps_factor == 1.0
     _, mu, _ = vae.encoder.predict(images, verbose=0)
     np.testing.assert_allclose(reconstructions, vae.decoder.predict(mu, verbose=0), atol=1e-5)
+
+
+def test_encode_follows_the_sampling_switch_set_after_a_first_call(blobs):
+    vae = MyVariationalAutoencoder(**{**MNIST_LAYOUT, "z_dim": 3}, seed=2)
+    z, mu, _ = inference.encode(vae, blobs[:23], batch_size=10)
+    assert not np.allclose(z, mu)
+    vae.set_enc_to_predict()  # a traced predict function could keep the old factor (post XIV)
+    z, mu, _ = inference.encode(vae, blobs[:23], batch_size=10)
+    np.testing.assert_array_equal(z, mu)
+
+
+def _tensorflow_warnings(work):
+    records = []
+    handler = logging.Handler()
+    handler.emit = records.append
+    tf.get_logger().addHandler(handler)
+    try:
+        work()
+    finally:
+        tf.get_logger().removeHandler(handler)
+    return [record.getMessage() for record in records]
+
+
+def test_reconstructing_with_several_models_does_not_warn_about_retracing(blobs):
+    models = [MyVariationalAutoencoder(**{**MNIST_LAYOUT, "z_dim": 3}, seed=s) for s in range(4)]
+
+    def predict_on_batch_each():  # what encode did before: each model traces twice
+        for model in models:
+            for start in (0, 10, 20):
+                model.encoder.predict_on_batch(blobs[start:min(start + 10, 23)])
+
+    assert any("retracing" in message for message in _tensorflow_warnings(predict_on_batch_each))
+    messages = _tensorflow_warnings(
+        lambda: [inference.reconstruct(model, blobs[:23], batch_size=10) for model in models])
+    assert not any("retracing" in message for message in messages)
