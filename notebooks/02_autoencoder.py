@@ -144,9 +144,9 @@ print(f"model saved to {saved}")
 # - the AE arranges the digits in a 2-D latent space without labels, spread
 #   over the region printed above; how well each digit gathers with its own,
 #   the neighbour vote says (in the table below, against 10% for chance);
-# - reconstructions keep each digit's rough shape, blurred; many are still
-#   recognised as their digit (the share is in the table below), the others
-#   come back as a digit of similar shape;
+# - reconstructions keep each digit's rough shape, blurred; the share still
+#   recognised as their digit (in the table below) is far above chance (10%),
+#   and the others come back as a digit of similar shape;
 # - points between clusters decode to blurred or invalid digits.
 
 # %%

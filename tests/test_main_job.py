@@ -79,6 +79,8 @@ def test_02_autoencoder_reconstructs_recognisable_digits(numbers):
     assert n["recognised_originals"] > 0.9
     # Through a 2-number bottleneck: far above chance (10%), not one grey blob.
     assert n["recognised_reconstructions"] > 0.3
+    # "Digits that look alike land near each other": the codes' neighbours name the digit.
+    assert n["latent_neighbour_vote"] > 0.3
 
 
 def test_04_vae_area_is_smaller_and_tsne_groups_digits(numbers):
