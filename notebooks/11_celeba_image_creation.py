@@ -21,7 +21,7 @@
 # X's VAE first, for `FALLBACK_EPOCHS`, and says so. **Running time:** a minute
 # or two with the saved model; otherwise add notebook 10's training time. With
 # `QUICK = True` (what `make run` runs: the stand-in even where CelebA is
-# found, and notebook 10's quick model) 22 s on a 2-core CPU.
+# found, and notebook 10's quick model) 19 s on a 2-core CPU.
 
 # %% tags=["parameters"]
 QUICK = False          # True: the values left of "if QUICK": minutes on a 2-core CPU (`make run`)
@@ -171,8 +171,9 @@ for name in ATTRIBUTES if attributes is not None else ():
     shift_scores[name] = probability.mean(axis=0)
     per_factor = {factor: round(float(p), 2) for factor, p in zip(FACTORS, probability.mean(0))}
     rose_for[name] = float(np.mean(probability[:, -1] > probability[:, 0]))
-    print(f"{name}: mean probability per factor {per_factor}; rose from factor 0 to "
-          f"{FACTORS[-1]} for {rose_for[name]:.0%} of the faces")
+    print(f"{name}: mean probability per factor {per_factor}, a rise of "
+          f"{probability[:, -1].mean() - probability[:, 0].mean():+.2f} from factor 0 to "
+          f"{FACTORS[-1]}; it rose for {rose_for[name]:.0%} of the faces")
     display(figures.plot_images(shifted, titles=[f"+{f} x {name}" for f in FACTORS]))
 
 # %% [markdown]
@@ -204,8 +205,10 @@ show_key_numbers(
 # - the components of `z` spread roughly like N(0, 1) (numbers above);
 # - adding an attribute vector adds the attribute: the classifier's
 #   probability rises with the factor, for nearly every face (where the data
-#   has attribute labels). How far it rises depends on the model: after
-#   the quick run's short training on the stand-in, by a few hundredths to a
-#   tenth (table above); the post's fully trained CelebA model showed clear
-#   smiles and glasses;
+#   has attribute labels). How far it rises depends on the model (the
+#   printed rise from factor 0 to the last). In `make run`'s copy (notebook
+#   10's quick model of the stand-in) glasses appear plainly from +2, and the
+#   smile shows only as a slightly wider, lighter mouth: that model gives
+#   back most mouths as the same pale line (notebook 10's reconstructions),
+#   and the classifier sees the change more clearly than the eye;
 # - walking the straight line between two faces morphs one into the other.

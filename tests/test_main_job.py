@@ -128,6 +128,7 @@ def test_11_attribute_vectors_add_the_attribute(numbers):
     for name in ("Smiling", "Eyeglasses"):
         rising = [n[f"{name}_probability_factor_{f}"] for f in range(4)]
         assert rising == sorted(rising) and rising[0] < rising[-1]  # rises with the factor
+        assert rising[-1] - rising[0] > 0.2  # clearly: the figure shows it (the prose says how)
         assert n[f"{name}_rose_for_share_of_faces"] >= 0.8
 
 
