@@ -275,7 +275,7 @@ show_key_numbers(
     encoder_params_without=trainable(big.encoder),
     encoder_params_with=trainable(small.encoder),
     seconds_per_epoch_without=medians[names[0]], seconds_per_epoch_with=medians[names[1]],
-    time_difference_is_real=speed.real, batch_256_over_128=batch_speed.ratio,
+    time_difference_is_real=speed.real, batch_128_over_256=batch_speed.ratio,
     batch_difference_is_real=batch_speed.real,
     peak_mib_without=peaks[names[0]], peak_mib_with=peaks[names[1]],
     final_loss_without=histories[names[0]]["loss"][-1],
