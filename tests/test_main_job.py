@@ -150,10 +150,12 @@ def test_12_post_counts_need_batch_norm_and_the_extra_layer_saves_parameters(num
 
 def test_13_tiny_kl_vae_sides_with_the_ae(numbers):
     n = numbers("13")
-    assert n["loss_ae"] < n["loss_vae"] and n["loss_tiny"] < n["loss_vae"]
+    # "the AE and the tiny-KL VAE end close together in loss", well below the normal VAE
+    assert abs(n["loss_tiny"] - n["loss_ae"]) < \
+        0.25 * (n["loss_vae"] - max(n["loss_ae"], n["loss_tiny"]))
     assert n["kl_share_tiny"] < 1e-4  # "almost an AE": the KL loss is a tiny share
-    assert abs(n["radius_peak_tiny"] - n["radius_peak_ae"]) < \
-        abs(n["radius_peak_tiny"] - n["radius_peak_vae"])
+    # "the tiny-KL VAE's points lie several times as far out as the AE's"
+    assert n["radius_peak_tiny"] > 2 * n["radius_peak_ae"]
     # The normal VAE's radii sit in the narrow band of N(0, I); the other two spread wider.
     assert n["radius_central_share_vae"] > max(n["radius_central_share_ae"],
                                                n["radius_central_share_tiny"])
