@@ -27,7 +27,7 @@
 # `log_var` varies, not a good one, so `QUICK = True` (what `make run` runs)
 # trains only 2 fallback epochs, on the stand-in even where CelebA is found:
 # under a minute on a 2-core CPU. With notebook 13's model, `make run` ran
-# this notebook in 20 s.
+# this notebook in about 20 s.
 
 # %% tags=["parameters"]
 QUICK = False          # True: the values left of "if QUICK": minutes on a 2-core CPU (`make run`)

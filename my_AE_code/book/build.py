@@ -36,7 +36,7 @@ def executed_notebooks(folder):
     paths = sorted(Path(folder).glob("[0-9][0-9]_*.ipynb"))
     if not paths:
         raise NoExecutedNotebooks(
-            f"No executed notebooks in {folder}. Run `make run` first (just under an hour on "
+            f"No executed notebooks in {folder}. Run `make run` first (about 45 minutes on "
             "a 2-core CPU): it executes every notebook into results/notebooks/, and the "
             "book shows those copies. `.venv/bin/python -m my_AE_code.run_notebooks 01 03` "
             "runs only a few.")
