@@ -35,7 +35,8 @@
 # `RUN_EPOCHS` to save most of it. With `QUICK = True` (what `make run` runs) it trains
 # 40 epochs each in batches of 32, as notebook 10's quick run does, on the
 # stand-in's 1,607 training faces, even where CelebA is found, and six runs of
-# 4 epochs: about 16 minutes (963 s in `make run`) on a 2-core CPU.
+# 4 epochs: about 15 minutes on a 2-core CPU (963 s and 890 s in two runs of the
+# main budget).
 
 # %% tags=["parameters"]
 QUICK = False          # True: the values left of "if QUICK": minutes on a 2-core CPU (`make run`)
