@@ -5,7 +5,11 @@ Every function takes either the whole `MyVariationalAutoencoder` /
 `keras_part` makes that choice in one place.
 """
 
+import functools
+import weakref
+
 import numpy as np
+import tensorflow as tf
 
 
 def keras_part(obj, name):
@@ -30,17 +34,31 @@ def image_batches(data, batch_size):
 def encoder_outputs(encoder, images):
     """The Encoder's outputs for one batch of images, as NumPy: (z, mu, log_var) or z.
 
-    The Encoder is called eagerly, as `decode` calls the Decoder. Keras's
-    ``predict_on_batch`` would trace a function for each model, and again for
-    a batch of a new size; TensorFlow counts the traces of all models
-    together and warns about "frequent retracing" when several models encode
-    one after another. An eager call traces nothing, and reads the variables
-    each time, so ``set_enc_to_predict`` takes effect at once.
+    The Encoder runs as one TensorFlow function per model, traced once for
+    batches of any size. Keras's ``predict_on_batch`` would trace a function
+    for each model and again for a batch of a new size, and TensorFlow counts
+    the traces of every function with the same code together: several models
+    encoding one after another made it warn about "frequent retracing". A
+    ``functools.partial`` is counted by itself, one per Encoder; it holds the
+    Encoder weakly, so a deleted model is freed. The traced function reads the
+    variables at each call, so ``set_enc_to_predict`` takes effect at once.
     """
-    outputs = encoder(np.asarray(images, dtype="float32"), training=False)
+    if encoder not in _COMPILED:
+        spec = tf.TensorSpec((None, *encoder.input_shape[1:]), "float32")
+        _COMPILED[encoder] = tf.function(
+            functools.partial(_call_encoder, weakref.ref(encoder)), input_signature=[spec])
+    outputs = _COMPILED[encoder](tf.constant(np.asarray(images, dtype="float32")))
     if isinstance(outputs, (list, tuple)):
         return tuple(np.asarray(output) for output in outputs)
     return np.asarray(outputs)
+
+
+def _call_encoder(encoder_ref, images):
+    return encoder_ref()(images, training=False)
+
+
+#: The compiled function of each Encoder used so far.
+_COMPILED = weakref.WeakKeyDictionary()
 
 
 def encode(encoder, data, batch_size=512, progress=False):
