@@ -262,7 +262,10 @@ def run_notebook(path, out_dir=None, budget="main", timeout=1200, log_dir=None,
                                          language="python",
                                          comment=f"Injected by the runner: the {budget} budget"
                                          + (" and edited values" if edits else ""))
+    # "immediate": once the last cell has replied, its outputs are in and its files written;
+    # a graceful shutdown would spend about 2 s per notebook tearing TensorFlow down.
     client = NotebookClient(notebook, timeout=timeout, kernel_name="python3",
+                            shutdown_kernel="immediate",
                             resources={"metadata": {"path": str(path.parent)}})
     log = log_dir / f"{path.stem}.log"
     start = time.perf_counter()
