@@ -10,6 +10,7 @@ from helpers import TINY_SHAPE as SHAPE
 from helpers import images, tiny_vae
 from my_AE_code.callbacks import NaNLossError
 from my_AE_code.models import MyAutoencoder, MyVariationalAutoencoder, checkpoints
+from my_AE_code.models.inputs import training_batches
 from my_AE_code.models.layouts import TINY_LAYOUT
 
 
@@ -113,3 +114,47 @@ def test_an_empty_dataset_is_refused():
     empty = tf.data.Dataset.from_tensor_slices(images()).filter(lambda x: False).batch(4)
     with pytest.raises(ValueError, match="x_train yields no batches: the dataset is empty"):
         tiny_vae().train_myVAE(empty, batch_size=4, epochs=1)
+
+
+# --- the batches training is given ----------------------------------------------------------
+
+def _numbered_images(n):
+    """n images of 2x2x1 whose pixels all hold the image's number / n, to read the order."""
+    return np.repeat(np.arange(n, dtype="float32") / n, 4).reshape(n, 2, 2, 1)
+
+
+def _epoch_order(batches, n):
+    """The image numbers in the order one pass over ``batches`` gives them."""
+    return [round(float(value) * n) for batch in batches for value in batch[:, 0, 0, 0]]
+
+
+def test_training_batches_shuffle_every_epoch_and_repeat_with_the_seed():
+    n = 16
+    x = _numbered_images(n)
+
+    def two_epochs(seed):
+        batches = training_batches(x, 4, (2, 2, 1), lambda batch: None, seed=seed)
+        return [_epoch_order(batches, n) for _ in range(2)]
+
+    first, second = two_epochs(seed=3)
+    assert sorted(first) == sorted(second) == list(range(n))  # each image once an epoch
+    assert first != list(range(n))  # shuffled
+    assert first != second  # in another order the next epoch
+    assert two_epochs(seed=3) == [first, second]  # and the same orders again from the seed
+
+
+def test_training_batches_pair_images_with_targets_only_where_there_are_targets():
+    x = _numbered_images(8)
+    alone = training_batches(x, 4, (2, 2, 1), lambda batch: None, shuffle=False)
+    paired = training_batches(x, 4, (2, 2, 1), lambda batch: batch, shuffle=False)
+    assert isinstance(alone.element_spec, tf.TensorSpec)
+    assert isinstance(paired.element_spec, tuple) and len(paired.element_spec) == 2
+    assert _epoch_order(alone, 8) == list(range(8))  # shuffle=False keeps the order
+
+
+@pytest.mark.parametrize("name", [None, "validation_data"])
+def test_training_batches_name_the_argument_in_their_errors(name):
+    wrong = np.zeros((4, 3, 3, 1), "float32")
+    named = {} if name is None else {"name": name}
+    with pytest.raises(ValueError, match=rf"^{name or 'x_train'} holds images of shape"):
+        training_batches(wrong, 4, (2, 2, 1), lambda batch: None, **named)
