@@ -13,6 +13,8 @@ import os
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
+#: The environment variables read here, each call.
+ENVIRONMENT = ("VAE_DATA_DIR", "VAE_RESULTS_DIR")
 
 
 def data_dir():

@@ -35,6 +35,7 @@ import argparse
 import ast
 import json
 import keyword
+import os
 import platform
 import subprocess
 import sys
@@ -44,13 +45,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import nbformat
+from jupyter_client.manager import AsyncKernelManager
+from jupyter_core.utils import run_sync
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
 from papermill.iorw import load_notebook_node
 from papermill.parameterize import parameterize_notebook
 
 from my_AE_code.notebook_setup import KEY_NUMBERS_MIME
-from my_AE_code.paths import REPO_ROOT, results_dir
+from my_AE_code.paths import ENVIRONMENT, REPO_ROOT, results_dir
 from my_AE_code.run_record import RUN_RECORD_KEY, run_record
 
 NOTEBOOK_DIR = REPO_ROOT / "notebooks"
@@ -237,13 +240,20 @@ def _is_plain_value(value):
 
 
 def run_notebook(path, out_dir=None, budget="main", timeout=1200, log_dir=None,
-                 parameters=None, epilogue=None):
+                 parameters=None, epilogue=None, kernel=None):
     """Execute one notebook in a new kernel with the values of ``budget``; a `NotebookRun`.
 
     ``parameters`` ({name: value}) are injected too, over the budget's: a reader's edits
     of the parameters cell, as the tests try them (checked like a budget's entries).
     ``epilogue`` is code run after the notebook's last cell, in its kernel: the tests'
     way to look at what a notebook built.
+
+    ``kernel`` (a `new_kernel()`) is a kernel the caller keeps and shuts down: the first
+    run given it starts it; a later one first empties its namespace as ``%reset -f``
+    does and points it at the data and results folders this process's environment
+    names now (`my_AE_code.paths.ENVIRONMENT`). That is a reader who edits the
+    parameters cell and runs all again, and it spares the tests a kernel start and
+    TensorFlow's import.
     """
     path = Path(path)
     out_dir = Path(out_dir) if out_dir else results_dir() / "notebooks"
@@ -264,7 +274,9 @@ def run_notebook(path, out_dir=None, budget="main", timeout=1200, log_dir=None,
                                          + (" and edited values" if edits else ""))
     # "immediate": once the last cell has replied, its outputs are in and its files written;
     # a graceful shutdown would spend about 2 s per notebook tearing TensorFlow down.
-    client = NotebookClient(notebook, timeout=timeout, kernel_name="python3",
+    if kernel is not None and kernel.has_kernel:
+        _clear(kernel)
+    client = NotebookClient(notebook, km=kernel, timeout=timeout, kernel_name="python3",
                             shutdown_kernel="immediate",
                             resources={"metadata": {"path": str(path.parent)}})
     log = log_dir / f"{path.stem}.log"
@@ -295,6 +307,54 @@ def run_notebook(path, out_dir=None, budget="main", timeout=1200, log_dir=None,
         elif cell.get("execution_count") is not None:
             problems.append(f"cell {index} is tagged {RAISES} but raised nothing")
     return NotebookRun(path.stem, seconds, output, log, expected, problems)
+
+
+def new_kernel():
+    """A kernel for `run_notebook` to start and keep (``kernel=``): the caller shuts it down
+    (`shut_down`)."""
+    return AsyncKernelManager(kernel_name="python3")
+
+
+def shut_down(kernel):
+    """End a `new_kernel()` that a run started; nothing if none did."""
+    if kernel.has_kernel:
+        run_sync(kernel.shutdown_kernel)(now=True)
+
+
+#: What a kept kernel runs before its next notebook, leaving no name behind: ``%reset -f``
+#: (IPython's reset) but for the module's own names, which a fresh kernel has and the reset
+#: drops (multiprocessing's "spawn", the CelebA preparation's worker pool, reads
+#: ``__main__.__spec__``); then the folders; then what only the namespace held is freed.
+_CLEAR = """
+def _clear(environment, shell=get_ipython()):
+    import gc, os
+    module_names = {name: shell.user_ns[name] for name in
+                    ("__doc__", "__loader__", "__package__", "__spec__") if name in shell.user_ns}
+    shell.reset(new_session=False)
+    shell.user_ns.update(module_names)
+    for name, value in environment.items():
+        if value is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = value
+    gc.collect()
+"""
+
+
+def _clear(kernel):
+    """Empty a kept kernel's namespace, and give it this process's data and results folders."""
+    environment = {name: os.environ.get(name) for name in ENVIRONMENT}
+    code = f"{_CLEAR}\n_clear({environment!r})"
+    client = kernel.blocking_client()
+    client.start_channels()
+    try:
+        client.wait_for_ready(timeout=60)
+        reply = client.execute_interactive(code, store_history=False, timeout=60,
+                                           output_hook=lambda message: None)
+    finally:
+        client.stop_channels()
+    if reply["content"]["status"] != "ok":
+        raise RuntimeError(f"the kept kernel could not be cleared: {reply['content']}")
 
 
 def settled_streams(outputs):

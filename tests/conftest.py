@@ -72,10 +72,10 @@ def pytest_sessionstart(session):
     make_notebooks()
 
 
-#: The files of notebook runs, the longest by far (about 400 s each on two cores).
+#: The files of notebook runs, the longest by far (about 300 and 450 s on two cores).
 #: pytest-xdist's ``--dist loadfile`` hands out whole files in collection order, so
 #: starting with them leaves the short files to even out the two workers' ends.
-LONGEST_FILES = ("test_notebooks.py", "test_notebook_edits.py")
+LONGEST_FILES = ("test_notebook_runs_mnist.py", "test_notebook_runs_celeba.py")
 
 
 def pytest_collection_modifyitems(items):
