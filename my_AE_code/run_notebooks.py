@@ -324,14 +324,19 @@ def shut_down(kernel):
 #: What a kept kernel runs before its next notebook, leaving no name behind: ``%reset -f``
 #: (IPython's reset) but for the module's own names, which a fresh kernel has and the reset
 #: drops (multiprocessing's "spawn", the CelebA preparation's worker pool, reads
-#: ``__main__.__spec__``); then the folders; then what only the namespace held is freed.
+#: ``__main__.__spec__``); and without the last error's traceback, which the reset keeps
+#: for ``%debug`` and whose frames hold that cell's objects (a model, in notebook 07);
+#: then the folders; then what only the namespace held is freed.
 _CLEAR = """
 def _clear(environment, shell=get_ipython()):
-    import gc, os
+    import gc, os, sys
     module_names = {name: shell.user_ns[name] for name in
                     ("__doc__", "__loader__", "__package__", "__spec__") if name in shell.user_ns}
     shell.reset(new_session=False)
     shell.user_ns.update(module_names)
+    for name in ("last_type", "last_value", "last_traceback", "last_exc"):
+        sys.__dict__.pop(name, None)
+    shell.InteractiveTB.tb = None
     for name, value in environment.items():
         if value is None:
             os.environ.pop(name, None)

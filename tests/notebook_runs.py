@@ -69,7 +69,8 @@ def main_job_keys(prefix):
 
 #: The MIME type under which `MODEL_REPORT` stores what it found.
 MODELS_MIME = "application/vnd.my-ae-code.test-models+json"
-#: Run after a notebook's last cell: every model still alive in its kernel, as plain data.
+#: Run after a notebook's last cell: every model still alive in its kernel, as plain data
+#: (what only reference cycles kept, a model's layers and the model, collected first).
 #: The package's models report their parameters (and the learning rate they were compiled
 #: with); other Keras models (the posts' own recipes) their input shapes.
 MODEL_REPORT = f"""
@@ -78,6 +79,7 @@ import keras as _keras
 from IPython.display import display as _display
 from my_AE_code.models import MyAutoencoder as _AE, MyVariationalAutoencoder as _VAE
 
+_gc.collect()
 _objects = _gc.get_objects()
 _ours = [o for o in _objects if isinstance(o, (_AE, _VAE))]
 _inside = {{id(getattr(o, part)) for o in _ours for part in ("encoder", "decoder", "model")}}

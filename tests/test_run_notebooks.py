@@ -67,15 +67,23 @@ def test_untagged_error_and_silent_tagged_cell_are_problems(tmp_path):
 def test_a_kept_kernel_runs_again_emptied_and_with_the_folders_set_now(tmp_path, monkeypatch):
     """The edited run of a notebook reuses the kernel of its first run (tests/notebook_runs.py):
     the same process, which then holds the names a fresh kernel holds (the module's own, as
-    ``__spec__``, which multiprocessing's "spawn" reads, and none of the first run's), and
-    this process's folders."""
-    path = write_notebook(tmp_path / "nb.ipynb", [new_code_cell(
-        "names = sorted(name for name in dir() if not name.startswith('_'))\n"
-        "dunders = sorted(name for name in dir() if name.startswith('__') and name.strip('_'))\n"
-        "import os\n"
-        "print(os.getpid(), os.environ.get('VAE_RESULTS_DIR'), os.environ.get('VAE_DATA_DIR'))\n"
-        "print(names, dunders)\n"
-        "left = 1")])
+    ``__spec__``, which multiprocessing's "spawn" reads, and none of the first run's), no
+    object that only the last error's traceback held, and this process's folders."""
+    path = write_notebook(tmp_path / "nb.ipynb", [
+        new_code_cell(
+            "names = sorted(name for name in dir() if not name.startswith('_'))\n"
+            "dunders = sorted(name for name in dir()\n"
+            "                 if name.startswith('__') and name.strip('_'))\n"
+            "import gc, os\n"
+            "gc.collect()\n"
+            "held = sum(type(o).__name__ == 'Held' for o in gc.get_objects())\n"
+            "print(os.getpid(), os.environ.get('VAE_RESULTS_DIR'), os.environ.get('VAE_DATA_DIR'),"
+            " held)\n"
+            "print(names, dunders)\n"
+            "left = 1"),
+        new_code_cell("class Held:\n    pass\n\n"
+                      "def fail(held):\n    raise ValueError('the traceback holds held')\n\n"
+                      "fail(Held())", metadata={"tags": ["raises-exception"]})])
     kernel = run_notebooks.new_kernel()
     try:
         printed = []
@@ -86,14 +94,15 @@ def test_a_kept_kernel_runs_again_emptied_and_with_the_folders_set_now(tmp_path,
             else:
                 monkeypatch.delenv("VAE_DATA_DIR")
             run = run_notebook(path, out_dir=tmp_path / run_name, kernel=kernel)
-            assert run.ok
+            assert run.ok and run.expected_errors == [("ValueError", "the traceback holds held")]
             printed.append(nbformat.read(run.output, as_version=4).cells[0].outputs[0]["text"])
             assert kernel.has_kernel  # the caller's to shut down
     finally:
         run_notebooks.shut_down(kernel)
     (first, first_names), (second, second_names) = (text.splitlines() for text in printed)
-    assert first.split() == [second.split()[0], str(tmp_path / "first"), "data"]  # one process
-    assert second.split()[1:] == [str(tmp_path / "second"), "None"]
+    # One process; the second run's "0": the first run's error no longer holds its Held.
+    assert first.split() == [second.split()[0], str(tmp_path / "first"), "data", "0"]
+    assert second.split()[1:] == [str(tmp_path / "second"), "None", "0"]
     assert second_names == first_names and "__spec__" in first_names
     assert not kernel.has_kernel
 
