@@ -250,7 +250,8 @@ def run_notebook(path, out_dir=None, budget="main", timeout=1200, log_dir=None,
 
     ``kernel`` (a `new_kernel()`) is a kernel the caller keeps and shuts down: the first
     run given it starts it; a later one first empties its namespace as ``%reset -f``
-    does and points it at the data and results folders this process's environment
+    does, drops the last error's traceback (which holds that cell's objects), and
+    points it at the data and results folders this process's environment
     names now (`my_AE_code.paths.ENVIRONMENT`). That is a reader who edits the
     parameters cell and runs all again, and it spares the tests a kernel start and
     TensorFlow's import.
